@@ -1,0 +1,40 @@
+# Every target works from a clean clone: `make install` creates .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install dcaf with every extra and the dev tools
+
+run: $(STAMP)  ## chat with the shop agent on an example session, offline model
+	$(BIN)/dcaf run dcaf_cli.examples.shop --session sessions/shop.json --model offline
+
+test: $(STAMP)  ## run the test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check dcaf_cli tests benchmarks
+	$(BIN)/ruff format --check dcaf_cli tests benchmarks
+	$(BIN)/mypy
+
+format: $(STAMP)  ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix dcaf_cli tests benchmarks
+	$(BIN)/ruff format dcaf_cli tests benchmarks
+
+bench: $(STAMP)  ## measure speed against baselines taken in the same run
+	$(BIN)/python -m benchmarks
+
+clean:  ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

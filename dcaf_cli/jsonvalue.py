@@ -1,0 +1,134 @@
+"""JSON data: the only kind of value a Session holds.
+
+`to_json` turns what a tool hands to the session into plain JSON data (dict, list, str,
+int, float, bool, None), converting Pydantic models and dataclasses, and rejects anything
+else with a `TypeError` that names the key and the path inside the value. The result is a
+fresh structure that shares nothing with the input, so later mutation of the input cannot
+reach the session.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import uuid
+from collections.abc import Mapping
+from enum import Enum
+from typing import NoReturn, TypeAlias
+
+from pydantic import BaseModel
+
+JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
+Path: TypeAlias = tuple[str | int, ...]
+
+_SCALARS = (str, bool, int, type(None))
+
+
+def format_path(path: Path) -> str:
+    """`("cart", "items", 2, "added")` -> `cart.items[2].added`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def to_json(value: object, key: str) -> JSON:
+    """Convert `value` to fresh JSON data or raise `TypeError` naming `key` and the path."""
+    try:
+        return _convert(value, (key,), set())
+    except RecursionError:
+        raise TypeError(f"session key {key!r}: value is nested too deeply to store") from None
+
+
+def _convert(value: object, path: Path, active: set[int]) -> JSON:
+    if isinstance(value, Enum):
+        return _convert(value.value, path, active)
+    if isinstance(value, _SCALARS | float | dt.date | dt.time | uuid.UUID):
+        return _convert_scalar(value, path)
+    ident = id(value)
+    if ident in active:
+        _reject(path, "contains itself (a reference cycle)")
+    active.add(ident)
+    try:
+        if isinstance(value, BaseModel):
+            return _convert(value.model_dump(mode="json"), path, active)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {
+                f.name: _convert(getattr(value, f.name), (*path, f.name), active)
+                for f in dataclasses.fields(value)
+            }
+        if isinstance(value, Mapping):
+            return _convert_mapping(value, path, active)
+        if isinstance(value, list | tuple):
+            return [_convert(v, (*path, i), active) for i, v in enumerate(value)]
+    finally:
+        active.discard(ident)
+    return _reject(path, f"is a {type(value).__name__}, which JSON cannot hold")
+
+
+def _convert_scalar(value: object, path: Path) -> JSON:
+    # bool/int/str subclasses become the plain JSON value.
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            _reject(path, f"{value!r} is not a JSON number (NaN and Infinity cannot be stored)")
+        return float(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()  # datetimes too; `as_type=datetime` reads them back
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return None
+
+
+def _convert_mapping(value: Mapping[object, object], path: Path, active: set[int]) -> JSON:
+    out: dict[str, JSON] = {}
+    for k, v in value.items():
+        if not isinstance(k, str):
+            _reject(path, f"has the key {k!r}; JSON object keys must be strings")
+        # `str()` of a `(str, Enum)` member is "Cls.NAME"; JSON wants its value.
+        key = k.value if isinstance(k, Enum) else str.__str__(k)
+        out[key] = _convert(v, (*path, key), active)
+    return out
+
+
+def _reject(path: Path, problem: str) -> NoReturn:
+    where = format_path(path)
+    hint = "store JSON data: dicts with string keys, lists, strings, numbers, booleans, None"
+    hint += ", Pydantic models or dataclasses"
+    if len(path) == 1:
+        raise TypeError(f"session key {where!r}: value {problem}; {hint}")
+    raise TypeError(f"session key {path[0]!r}: {where} {problem}; {hint}")
+
+
+def copy_json(value: JSON) -> JSON:
+    """A deep copy of JSON data, much faster than `copy.deepcopy` for this one shape."""
+    if type(value) is dict:
+        return {k: copy_json(v) for k, v in value.items()}
+    if type(value) is list:
+        return [copy_json(v) for v in value]
+    return value
+
+
+def same(a: JSON, b: JSON) -> bool:
+    """Strict JSON equality: values that serialise differently are different.
+
+    Unlike `==`, `true` is not `1`, `1` is not `1.0` and `0.0` is not `-0.0`.
+    """
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    return a == b
