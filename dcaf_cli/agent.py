@@ -1,0 +1,306 @@
+"""Agents: a model with tools (`Agent`), or your own function (`FunctionAgent`).
+
+Both take HelpDesk-protocol messages and a session and return an `AgentResponse`;
+`complete_turn` drives one whole user turn over either (or over a remote agent), asking
+for approvals through a callback and rolling everything back if the turn fails.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from dcaf_cli.execution import one_line
+from dcaf_cli.interceptors import Interceptors, as_list
+from dcaf_cli.models.base import Model
+from dcaf_cli.protocol import WireMessage, incoming_session, parse_messages
+from dcaf_cli.results import (
+    AgentResponse,
+    AgentResult,
+    Decision,
+    EventSink,
+    ExecutedToolCall,
+    PendingToolCall,
+)
+from dcaf_cli.runner import run_sync
+from dcaf_cli.session import Session
+from dcaf_cli.tools import Tool, tool
+from dcaf_cli.turn import Turn, TurnOptions, TurnSetup, changes_of
+
+Messages = Sequence[Mapping[str, Any] | WireMessage]
+SessionLike = Session | Mapping[str, Any] | None
+
+
+@runtime_checkable
+class AgentLike(Protocol):
+    """What the REPL, the CLI and the server drive: local agents and remote ones alike."""
+
+    name: str
+
+    @property
+    def tools(self) -> list[Tool[..., Any]]: ...
+
+    @property
+    def model_name(self) -> str: ...
+
+    async def arun(
+        self,
+        messages: Messages,
+        *,
+        session: SessionLike = None,
+        context: Mapping[str, Any] | None = None,
+        on_event: EventSink | None = None,
+        options: TurnOptions | None = None,
+    ) -> AgentResponse: ...
+
+
+def _session_for(session: SessionLike, wire: list[WireMessage]) -> Session:
+    if isinstance(session, Session):
+        return session
+    if session is not None:
+        return Session.from_dict(session)
+    return Session.from_dict(incoming_session(wire) or {})
+
+
+class _SyncTwin:
+    """`run` and `chat`, the synchronous faces of `arun`."""
+
+    async def arun(
+        self,
+        messages: Messages,
+        *,
+        session: SessionLike = None,
+        context: Mapping[str, Any] | None = None,
+        on_event: EventSink | None = None,
+        options: TurnOptions | None = None,
+    ) -> AgentResponse:
+        raise NotImplementedError
+
+    def run(
+        self, messages: Messages, *, session: SessionLike = None, **kwargs: Any
+    ) -> AgentResponse:
+        """Run one turn (synchronously); the response carries text, session and tool calls."""
+        return run_sync(self.arun(messages, session=session, **kwargs))
+
+    def chat(
+        self, messages: Messages, *, session: SessionLike = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Run one turn and return the HelpDesk-protocol assistant message."""
+        return self.run(messages, session=session, **kwargs).to_message()
+
+
+class Agent(_SyncTwin):
+    """A model that can call tools. `model` is a spec (`"offline"`, `"openai:gpt-4o-mini"`)
+    or a `Model`; plain functions in `tools` are made tools with `@tool`."""
+
+    def __init__(
+        self,
+        tools: Sequence[Tool[..., Any] | Callable[..., Any]] = (),
+        model: str | Model | None = None,
+        system_prompt: str = "",
+        request_interceptors: Interceptors = None,
+        response_interceptors: Interceptors = None,
+        *,
+        name: str = "agent",
+        max_rounds: int = 10,
+    ) -> None:
+        self._tools = [t if isinstance(t, Tool) else tool(t) for t in tools]
+        names = [t.name for t in self._tools]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(
+                f"two tools share the name {duplicates[0]!r}; give one `@tool(name=...)`"
+            )
+        self.model = model
+        self.system_prompt = system_prompt
+        self.request_interceptors = as_list(request_interceptors)
+        self.response_interceptors = as_list(response_interceptors)
+        self.name = name
+        self.max_rounds = max_rounds
+        self._resolved: Model | None = model if isinstance(model, Model) else None
+
+    @property
+    def tools(self) -> list[Tool[..., Any]]:
+        return list(self._tools)
+
+    @property
+    def model_name(self) -> str:
+        if self._resolved is not None:
+            return self._resolved.name
+        return self.model if isinstance(self.model, str) else "offline"
+
+    def use_model(self, model: str | Model) -> None:
+        """Switch models (the CLI's `--model` and `/model`)."""
+        self.model = model
+        self._resolved = model if isinstance(model, Model) else None
+
+    def resolved_model(self) -> Model:
+        if self._resolved is None:
+            from dcaf_cli.models import resolve_model
+
+            self._resolved = resolve_model(self.model if isinstance(self.model, str) else "offline")
+        return self._resolved
+
+    async def arun(
+        self,
+        messages: Messages,
+        *,
+        session: SessionLike = None,
+        context: Mapping[str, Any] | None = None,
+        on_event: EventSink | None = None,
+        options: TurnOptions | None = None,
+    ) -> AgentResponse:
+        wire = parse_messages(messages)
+        live = _session_for(session, wire)
+        setup = TurnSetup(
+            {t.name: t for t in self._tools},
+            self.resolved_model(),
+            self.system_prompt,
+            self.request_interceptors,
+            self.response_interceptors,
+        )
+        opts = options or TurnOptions(max_rounds=self.max_rounds)
+        return await Turn(setup, live, dict(context or {}), on_event, opts).run(wire)
+
+
+AgentFunction = Callable[..., AgentResult | str | Awaitable[AgentResult | str]]
+
+
+class FunctionAgent(_SyncTwin):
+    """A custom agent function `(messages, context)` or `(messages, context, session)`
+    returning an `AgentResult` or a string, run like any agent."""
+
+    def __init__(self, fn: AgentFunction, *, name: str | None = None) -> None:
+        self.fn = fn
+        self.name: str = name or str(getattr(fn, "__name__", "agent"))
+        params = list(inspect.signature(fn).parameters)
+        self.wants_session = len(params) >= 3 or "session" in params
+
+    @property
+    def tools(self) -> list[Tool[..., Any]]:
+        return []
+
+    @property
+    def model_name(self) -> str:
+        return f"function:{self.name}"
+
+    async def arun(
+        self,
+        messages: Messages,
+        *,
+        session: SessionLike = None,
+        context: Mapping[str, Any] | None = None,
+        on_event: EventSink | None = None,
+        options: TurnOptions | None = None,
+    ) -> AgentResponse:
+        wire = parse_messages(messages)
+        live = _session_for(session, wire)
+        plain = [m.model_dump(exclude_defaults=True) for m in wire]
+        tx = live.transaction()
+        try:
+            args: tuple[Any, ...] = (
+                (plain, dict(context or {}), live)
+                if self.wants_session
+                else (plain, dict(context or {}))
+            )
+            result = self.fn(*args)
+            if inspect.isawaitable(result):
+                result = await result
+            response = self._response(result, live)
+        except Exception as exc:
+            tx.rollback()
+            return AgentResponse("", live, error=one_line(exc), exception=exc)
+        except BaseException:
+            tx.rollback()
+            raise
+        response.changes = changes_of(tx)
+        tx.commit()
+        return response
+
+    def _response(self, result: object, live: Session) -> AgentResponse:
+        if isinstance(result, str):
+            return AgentResponse(result, live)
+        if isinstance(result, AgentResult):
+            if result.session is not None:
+                live.replace_all(result.session)
+            return AgentResponse(result.text, live, data=dict(result.data))
+        raise TypeError(
+            f"agent function {self.name} returned {type(result).__name__}; return AgentResult or str"
+        )
+
+
+# -- one whole user turn ---------------------------------------------------------------
+
+Decide = Callable[[list[PendingToolCall]], Awaitable[list[Decision]]]
+
+
+@dataclass(slots=True)
+class TurnOutcome:
+    """A whole user turn: every part of it, merged, with the messages it added."""
+
+    response: AgentResponse
+    executed: list[ExecutedToolCall] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def decisions_message(pending: list[PendingToolCall], decisions: list[Decision]) -> dict[str, Any]:
+    by_id = {d.id: d for d in decisions}
+    calls = [
+        by_id[p.id].to_wire(p) if p.id in by_id else Decision(p.id, False).to_wire(p)
+        for p in pending
+    ]
+    return {"role": "user", "content": "", "data": {"tool_calls": calls}}
+
+
+async def complete_turn(
+    agent: AgentLike,
+    history: list[dict[str, Any]],
+    user_message: dict[str, Any],
+    session: Session,
+    decide: Decide,
+    *,
+    context: Mapping[str, Any] | None = None,
+    on_event: EventSink | None = None,
+    options: TurnOptions | None = None,
+) -> TurnOutcome:
+    """Run a user turn to its end, asking `decide` whenever it pauses.
+
+    All or nothing: if any part fails or is cancelled, the session is as it was before.
+    """
+    added = [user_message]
+    executed: list[ExecutedToolCall] = []
+    tx = session.transaction()
+    try:
+        response = await agent.arun(
+            [*history, *added], session=session, context=context, on_event=on_event, options=options
+        )
+        while response.is_paused and response.error is None:
+            executed += response.executed_tool_calls
+            decisions = await decide(response.pending_tool_calls)
+            added += [
+                response.to_message(include_session=False),
+                decisions_message(response.pending_tool_calls, decisions),
+            ]
+            response = await agent.arun(
+                [*history, *added],
+                session=session,
+                context=context,
+                on_event=on_event,
+                options=options,
+            )
+    except BaseException:
+        tx.rollback()
+        raise
+    executed += response.executed_tool_calls
+    if response.error is not None:
+        tx.rollback()
+        response.changes = []
+        return TurnOutcome(response, executed, [])
+    response.changes = changes_of(tx)
+    tx.commit()
+    final = response.to_message(include_session=False)
+    final["data"]["executed_tool_calls"] = [c.to_wire() for c in executed]
+    added.append(final)
+    return TurnOutcome(response, executed, added)

@@ -1,0 +1,74 @@
+"""Running one tool call: validate, inject the session, time it, turn any failure into a
+result the model can read. Each call is its own transaction (see `Tool.ainvoke`)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from dcaf_cli.errors import DcafError
+from dcaf_cli.jsonvalue import to_json
+from dcaf_cli.models.base import Message, ToolCall
+from dcaf_cli.results import EventSink, ExecutedToolCall, ToolFinished, ToolStarted
+from dcaf_cli.session import Session
+from dcaf_cli.tools import Tool
+
+
+def format_output(result: Any) -> str:
+    """A tool's return value as the text the model reads."""
+    if isinstance(result, str):
+        return result
+    if result is None:
+        return "done"
+    try:
+        return json.dumps(to_json(result, "result"), ensure_ascii=False)
+    except TypeError:
+        return str(result)
+
+
+def one_line(exc: BaseException) -> str:
+    """`Type: message` on one line, as users and models see a failure."""
+    if isinstance(exc, DcafError):
+        return str(exc)
+    text = " ".join(str(exc).split()) or "(no message)"
+    return f"{type(exc).__name__}: {text}"
+
+
+async def execute_call(
+    call: ToolCall, tool: Tool[..., Any] | None, session: Session, sink: EventSink | None
+) -> ExecutedToolCall:
+    """Run `call` and record what happened. Errors become results, never exceptions;
+    cancellation (Ctrl-C) propagates, after the tool's own changes are rolled back."""
+    if sink is not None:
+        sink(ToolStarted(call.id, call.name, call.arguments))
+    start = time.perf_counter()
+    output, error = "", None
+    if tool is None:
+        error = f"there is no tool named {call.name!r}"
+    else:
+        try:
+            output = format_output(await tool.ainvoke(call.arguments, session))
+        except Exception as exc:
+            error = one_line(exc)
+    record = ExecutedToolCall(
+        id=call.id,
+        name=call.name,
+        input=dict(call.arguments),
+        output=output if error is None else f"Error: {error}",
+        duration_ms=(time.perf_counter() - start) * 1000,
+        error=error,
+    )
+    if sink is not None:
+        sink(ToolFinished(record))
+    return record
+
+
+def result_message(record: ExecutedToolCall) -> Message:
+    return Message(
+        "tool",
+        record.output,
+        tool_call_id=record.id,
+        tool_name=record.name,
+        is_error=record.error is not None,
+    )

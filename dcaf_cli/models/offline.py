@@ -1,0 +1,226 @@
+"""`offline`: the embedded model. Deterministic, no key, no network.
+
+How it answers, in order:
+
+1. After tools ran, the reply is their output (errors included), one per line.
+2. `/tool_name key=value ...` (or positional values) calls that tool. The runtime handles
+   this form before any model is asked, so it works under every model; the offline model
+   understands it too, for completeness.
+3. Free text is matched to the tool whose name, description, parameter names and choices
+   share the most words with it (ties go to the tool listed first). Arguments are filled
+   by type: numbers into numeric parameters in order, words that are choices of a
+   `Literal`/`Enum` parameter into it, quoted text and the remaining words into string
+   parameters (`X is Y`, `X = Y` and `X to Y` split two of them). A plural noun after a
+   count is made singular ("2 widgets" -> "widget"). If a required argument is still
+   missing the call is sent anyway with `ask_missing`, and the runtime asks the user.
+4. Anything else gets a short list of what it can do.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+from dcaf_cli.models.base import (
+    Message,
+    ModelOptions,
+    ModelReply,
+    ModelRequest,
+    TextSink,
+    ToolCall,
+    ToolSpec,
+)
+from dcaf_cli.slashcall import parse_slash_call, split_slash
+
+_STOP = """a an the to of in on for my me i please can could would you it is are be this that
+    and or with from at by as what whats what's show tell give some any do does want like
+    now then there here your our we us all"""
+STOPWORDS = frozenset(_STOP.split())
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*|-?\d+(?:\.\d+)?|\"[^\"]*\"|'[^']*'")
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+def _norm(word: str) -> str:
+    word = word.lower().strip("'\"")
+    if len(word) > 3 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _vocabulary(spec: ToolSpec) -> set[str]:
+    words = set(re.split(r"[_\W]+", spec.name.lower()))
+    words |= {_norm(w) for w in re.findall(r"[A-Za-z]+", spec.description)}
+    for pname, prop in spec.parameters.get("properties", {}).items():
+        words |= set(re.split(r"[_\W]+", pname.lower()))
+        words |= {_norm(str(c)) for c in prop.get("enum", [])}
+    return {_norm(w) for w in words if w} - STOPWORDS
+
+
+class OfflineModel:
+    """The embedded model (see the module docstring for exactly what it does)."""
+
+    name = "offline"
+
+    async def complete(self, request: ModelRequest, on_text: TextSink | None = None) -> ModelReply:
+        reply = self.reply(request)
+        if on_text is not None and reply.text:
+            on_text(reply.text)
+        return reply
+
+    def reply(self, request: ModelRequest) -> ModelReply:
+        last = request.messages[-1] if request.messages else Message("user", "")
+        if last.role == "tool":
+            return ModelReply(text=_tool_outputs(request.messages))
+        text = last.content.strip()
+        if split_slash(text):
+            return self._slash(text, request.tools)
+        return self._free_text(text, request.tools)
+
+    def _slash(self, text: str, tools: list[ToolSpec]) -> ModelReply:
+        name = (split_slash(text) or ("", ""))[0]
+        spec = next((t for t in tools if t.name == name), None)
+        if spec is None:
+            return ModelReply(text=f"There is no tool named {name!r}. {_menu(tools)}")
+        call = parse_slash_call(text, _param_types(spec))
+        return ModelReply(tool_calls=[ToolCall("offline-1", spec.name, call.arguments)])
+
+    def _free_text(self, text: str, tools: list[ToolSpec]) -> ModelReply:
+        words = _WORD.findall(text)
+        wanted = {_norm(w) for w in words} - STOPWORDS
+        # Most shared words wins; among equals, the call missing fewest required arguments
+        # ("what's in my cart" is view_cart, not an empty add_to_cart); then list order.
+        best: tuple[int, int, int, ToolSpec, dict[str, Any]] | None = None
+        for index, spec in enumerate(tools):
+            score = len(wanted & _vocabulary(spec))
+            if not score:
+                continue
+            arguments = fill_arguments(spec, list(words))
+            missing = sum(r not in arguments for r in spec.parameters.get("required", []))
+            key = (-score, missing, index)
+            if best is None or key < best[:3]:
+                best = (*key, spec, arguments)
+        if best is None:
+            return ModelReply(text=_menu(tools))
+        missing, spec, arguments = best[1], best[3], best[4]
+        call = ToolCall("offline-1", spec.name, arguments)
+        return ModelReply(tool_calls=[call], ask_missing=missing > 0)
+
+
+def _param_types(spec: ToolSpec) -> dict[str, str]:
+    props: dict[str, Any] = spec.parameters.get("properties", {})
+    return {name: _json_type(prop) for name, prop in props.items()}
+
+
+def _json_type(prop: dict[str, Any]) -> str:
+    if "type" in prop:
+        return str(prop["type"])
+    for option in prop.get("anyOf", []):
+        if option.get("type") not in (None, "null"):
+            return str(option["type"])
+    return ""
+
+
+def fill_arguments(spec: ToolSpec, words: list[str]) -> dict[str, Any]:
+    """Fill a tool's parameters from the words of a request (see the module docstring)."""
+    props: dict[str, Any] = spec.parameters.get("properties", {})
+    tool_words = set(re.split(r"[_\W]+", spec.name.lower())) | {
+        _norm(w) for w in re.split(r"[_\W]+", spec.name.lower())
+    }
+    arguments: dict[str, Any] = {}
+    used: set[int] = set()
+    # Choices first: a word that is a Literal/Enum value picks that parameter.
+    for pname, prop in props.items():
+        choices = {str(c).lower(): c for c in prop.get("enum", [])}
+        for i, w in enumerate(words):
+            if i not in used and w.lower().strip("'\"") in choices:
+                arguments[pname] = choices[w.lower().strip("'\"")]
+                used.add(i)
+                break
+    _fill_numbers(props, words, arguments, used)
+    _fill_strings(props, words, arguments, used, tool_words)
+    return arguments
+
+
+def _fill_numbers(
+    props: dict[str, Any], words: list[str], arguments: dict[str, Any], used: set[int]
+) -> None:
+    numeric = [
+        p
+        for p, prop in props.items()
+        if _json_type(prop) in ("integer", "number") and p not in arguments
+    ]
+    numbers = [i for i, w in enumerate(words) if _NUMBER.match(w) and i not in used]
+    for pname, i in zip(numeric, numbers, strict=False):
+        is_int = _json_type(props[pname]) == "integer"
+        arguments[pname] = int(float(words[i])) if is_int else float(words[i])
+        used.add(i)
+        # "2 widgets": the counted noun is singular as an item name.
+        if i + 1 < len(words) and float(words[i]) != 1:
+            words[i + 1] = _singular(words[i + 1])
+
+
+def _singular(word: str) -> str:
+    if len(word) > 3 and word.lower().endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.lower().endswith("s") and not word.lower().endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _fill_strings(
+    props: dict[str, Any],
+    words: list[str],
+    arguments: dict[str, Any],
+    used: set[int],
+    tool_words: set[str],
+) -> None:
+    slots = [
+        p
+        for p, prop in props.items()
+        if _json_type(prop) == "string" and p not in arguments and "enum" not in prop
+    ]
+    if not slots:
+        return
+    quoted = [shlex.split(w)[0] for i, w in enumerate(words) if i not in used and w[:1] in "'\""]
+    rest = [
+        w
+        for i, w in enumerate(words)
+        if i not in used
+        and w[:1] not in "'\""
+        and w.lower() not in STOPWORDS
+        and w.lower() not in tool_words
+        and _norm(w) not in tool_words
+        and not _NUMBER.match(w)
+        and w.lower() not in {p.lower() for p in props}
+    ]
+    values = quoted + rest
+    if len(slots) >= 2 and len(values) > len(slots):
+        values = [*values[: len(slots) - 1], " ".join(values[len(slots) - 1 :])]
+    elif len(slots) == 1 and len(values) > 1 and not quoted:
+        values = [" ".join(values)]
+    for pname, value in zip(slots, values, strict=False):
+        arguments[pname] = value
+
+
+def _tool_outputs(messages: list[Message]) -> str:
+    outputs: list[str] = []
+    for message in reversed(messages):
+        if message.role != "tool":
+            break
+        prefix = f"{message.tool_name} failed: " if message.is_error else ""
+        outputs.append(prefix + message.content)
+    return "\n".join(reversed(outputs))
+
+
+def _menu(tools: list[ToolSpec]) -> str:
+    if not tools:
+        return "This agent has no tools."
+    names = ", ".join(f"/{t.name}" for t in tools)
+    return f"I match what you type to a tool. Try one of: {names} (or /help)."
+
+
+def create(spec: str, options: ModelOptions) -> OfflineModel:
+    return OfflineModel()

@@ -1,0 +1,130 @@
+"""The HelpDesk protocol's wire shapes, and the conversation they carry.
+
+A request is `{"messages": [...], ...}`; every other top-level field reaches the agent as
+context. The session travels in the last user message's `data.session` and comes back in
+the assistant message's `data.session`, beside `data.tool_calls` (calls waiting for
+approval, `execute: false`) and `data.executed_tool_calls`. Approval decisions come back in
+the last user message's `data.tool_calls` (`execute: true`, or a `rejection_reason`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dcaf_cli.errors import UsageError
+from dcaf_cli.models.base import Message, ToolCall
+
+
+class WireToolCall(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: str
+    input: dict[str, Any] = Field(default_factory=dict)
+    execute: bool = False
+    rejection_reason: str | None = None
+    tool_description: str = ""
+    intent: str | None = None
+    missing: list[str] = Field(default_factory=list)
+    signature: str | None = None
+
+    @property
+    def decided(self) -> bool:
+        return self.execute or self.rejection_reason is not None
+
+
+class WireExecutedCall(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str = ""
+    name: str
+    input: dict[str, Any] = Field(default_factory=dict)
+    output: str = ""
+    error: str | None = None
+
+
+class WireData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    session: dict[str, Any] | None = None
+    tool_calls: list[WireToolCall] = Field(default_factory=list)
+    executed_tool_calls: list[WireExecutedCall] = Field(default_factory=list)
+
+
+class WireMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["user", "assistant", "system"]
+    content: str = ""
+    data: WireData = Field(default_factory=WireData)
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    messages: list[WireMessage] = Field(min_length=1)
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+def parse_messages(messages: Sequence[Mapping[str, Any] | WireMessage]) -> list[WireMessage]:
+    """Validate protocol messages; a bad one is a UsageError naming where it is wrong."""
+    try:
+        return [
+            m if isinstance(m, WireMessage) else WireMessage.model_validate(m) for m in messages
+        ]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise UsageError(f"bad message: {where}: {err['msg']}") from None
+
+
+def incoming_session(messages: Sequence[WireMessage]) -> dict[str, Any] | None:
+    """The session the client sent: the last user message's `data.session`."""
+    for message in reversed(messages):
+        if message.role == "user":
+            return message.data.session
+    return None
+
+
+def pending_decisions(messages: Sequence[WireMessage]) -> list[WireToolCall]:
+    """Approval decisions in the last message, if it is a user message that carries any."""
+    if not messages or messages[-1].role != "user":
+        return []
+    return [c for c in messages[-1].data.tool_calls if c.decided]
+
+
+def to_model_messages(messages: Sequence[WireMessage]) -> list[Message]:
+    """The conversation as the model sees it: text, and the tool calls each reply made."""
+    out: list[Message] = []
+    for message in messages:
+        if message.role == "user":
+            if message.content:
+                out.append(Message("user", message.content))
+        elif message.role == "assistant":
+            executed = message.data.executed_tool_calls
+            if executed:
+                out += executed_as_messages(executed)
+            if message.content:
+                out.append(Message("assistant", message.content))
+    return out
+
+
+def executed_as_messages(
+    executed: Sequence[WireExecutedCall], pending: Sequence[WireToolCall] = ()
+) -> list[Message]:
+    """An assistant message making these calls, then a result for each executed one."""
+    calls = [ToolCall(c.id or f"call-{i}", c.name, c.input) for i, c in enumerate(executed)]
+    calls += [ToolCall(p.id, p.name, p.input) for p in pending]
+    out = [Message("assistant", "", tool_calls=calls)]
+    for call, done in zip(calls, executed, strict=False):
+        out.append(
+            Message(
+                "tool",
+                done.error or done.output,
+                tool_call_id=call.id,
+                tool_name=done.name,
+                is_error=done.error is not None,
+            )
+        )
+    return out

@@ -1,0 +1,254 @@
+"""One turn: the model picks tools, the tools run with the session injected, and the
+model replies — or the turn pauses for the user, or fails and leaves no trace.
+
+The whole turn is a transaction on the session: an error or a cancellation (Ctrl-C)
+rolls back every change the turn made, while each tool call is a transaction of its own,
+so a failing tool undoes only itself and its error goes back to the model as its result.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dcaf_cli.diff import Change, diff_values
+from dcaf_cli.errors import ModelError, UsageError
+from dcaf_cli.execution import execute_call, one_line, result_message
+from dcaf_cli.interceptors import InterceptorError, LLMRequest, LLMResponse, apply_interceptors
+from dcaf_cli.models.base import Message, Model, ModelRequest, ToolCall, ToolSpec
+from dcaf_cli.protocol import (
+    WireMessage,
+    WireToolCall,
+    executed_as_messages,
+    pending_decisions,
+    to_model_messages,
+)
+from dcaf_cli.results import (
+    AgentResponse,
+    EventSink,
+    ExecutedToolCall,
+    ModelRound,
+    PendingToolCall,
+    TextDelta,
+)
+from dcaf_cli.session import Session, Transaction
+from dcaf_cli.slashcall import parse_slash_call, split_slash
+from dcaf_cli.tools import Tool
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOptions:
+    max_rounds: int = 10
+    allow_edits: bool = True  # may a decision change a call's arguments? (not over HTTP)
+    always_approve: frozenset[str] = frozenset()  # tools the user approved for good
+
+
+@dataclass(slots=True)
+class TurnSetup:
+    """What a turn needs from its agent."""
+
+    tools: Mapping[str, Tool[..., Any]]
+    model: Model
+    system_prompt: str = ""
+    request_interceptors: Sequence[Any] = ()
+    response_interceptors: Sequence[Any] = ()
+
+
+def changes_of(tx: Transaction) -> list[Change]:
+    """The transaction's changes, key by key (only touched keys are visited)."""
+    out: list[Change] = []
+    for key, (before, after) in tx.changes().items():
+        out += diff_values(before, after, (key,))
+    return out
+
+
+@dataclass
+class Turn:
+    setup: TurnSetup
+    session: Session
+    context: dict[str, Any]
+    sink: EventSink | None = None
+    options: TurnOptions = field(default_factory=TurnOptions)
+    executed: list[ExecutedToolCall] = field(default_factory=list)
+    usage: Counter[str] = field(default_factory=Counter)
+    _ids: set[str] = field(default_factory=set)
+
+    async def run(self, wire: list[WireMessage]) -> AgentResponse:
+        tx = self.session.transaction()
+        try:
+            response = await self._drive(wire)
+        except InterceptorError as exc:
+            response = self._response(exc.user_message)
+            response.blocked = True
+        except Exception as exc:
+            tx.rollback()
+            return AgentResponse(
+                "", self.session, error=one_line(exc), exception=exc, usage=dict(self.usage)
+            )
+        except BaseException:
+            tx.rollback()
+            raise
+        response.changes = changes_of(tx)
+        tx.commit()
+        return response
+
+    # -- the steps ---------------------------------------------------------------------
+
+    async def _drive(self, wire: list[WireMessage]) -> AgentResponse:
+        decisions = pending_decisions(wire)
+        if decisions:
+            return await self._resume(wire, decisions)
+        history = to_model_messages(wire)
+        direct = self._direct_call(wire[-1]) if wire else None
+        if direct is not None:
+            pending = await self._run_calls([direct], history, ask_missing=True)
+            response = self._response(self._outputs(), pending)
+            response.data["direct"] = True
+            return response
+        return await self._loop(history)
+
+    async def _loop(self, history: list[Message]) -> AgentResponse:
+        specs = [ToolSpec(t.name, t.description, t.parameters) for t in self.setup.tools.values()]
+        for n in range(1, self.options.max_rounds + 1):
+            if self.sink is not None:
+                self.sink(ModelRound(n))
+            request = LLMRequest(
+                list(history), specs, self.setup.system_prompt, self.session, self.context
+            )
+            request = await apply_interceptors(self.setup.request_interceptors, request)
+            reply = await self.setup.model.complete(
+                ModelRequest(request.system, request.messages, request.tools), self._on_text
+            )
+            if reply.usage is not None:
+                self.usage.update(reply.usage.as_dict())
+            response = await apply_interceptors(
+                self.setup.response_interceptors,
+                LLMResponse(
+                    reply.text, reply.tool_calls, self.session, dict(self.usage), self.context
+                ),
+            )
+            if not response.tool_calls:
+                return self._response(response.text)
+            calls = [self._unique(c) for c in response.tool_calls]
+            history.append(Message("assistant", response.text, tool_calls=calls))
+            pending = await self._run_calls(calls, history, ask_missing=reply.ask_missing)
+            if pending:
+                return self._response(response.text, pending)
+        raise ModelError(
+            f"the model called tools for {self.options.max_rounds} rounds without replying; "
+            "the turn was rolled back"
+        )
+
+    async def _run_calls(
+        self, calls: list[ToolCall], history: list[Message], *, ask_missing: bool
+    ) -> list[PendingToolCall]:
+        pending: list[PendingToolCall] = []
+        for call in calls:
+            tool = self.setup.tools.get(call.name)
+            if tool is not None and ask_missing and tool.missing(call.arguments):
+                missing = tool.missing(call.arguments)
+                pending.append(
+                    PendingToolCall(
+                        call.id,
+                        call.name,
+                        call.arguments,
+                        tool.description,
+                        "missing_arguments",
+                        missing,
+                    )
+                )
+            elif (
+                tool is not None
+                and tool.requires_approval
+                and tool.name not in self.options.always_approve
+            ):
+                pending.append(
+                    PendingToolCall(call.id, call.name, call.arguments, tool.description)
+                )
+            else:
+                await self._execute(call, history)
+        return pending
+
+    async def _execute(self, call: ToolCall, history: list[Message]) -> None:
+        record = await execute_call(call, self.setup.tools.get(call.name), self.session, self.sink)
+        self.executed.append(record)
+        history.append(result_message(record))
+
+    async def _resume(
+        self, wire: list[WireMessage], decisions: list[WireToolCall]
+    ) -> AgentResponse:
+        paused = wire[-2] if len(wire) >= 2 and wire[-2].role == "assistant" else None
+        if paused is None or not paused.data.tool_calls:
+            raise UsageError(
+                "the message carries tool-call decisions, but no call is waiting for one"
+            )
+        history = to_model_messages(wire[:-2])
+        history += executed_as_messages(paused.data.executed_tool_calls, paused.data.tool_calls)
+        self._ids.update(c.id for c in paused.data.tool_calls)
+        by_id = {d.id: d for d in decisions}
+        for proposed in paused.data.tool_calls:
+            await self._decide(proposed, by_id.get(proposed.id), history)
+        if (paused.model_extra or {}).get("direct") or (paused.data.model_extra or {}).get(
+            "direct"
+        ):
+            return self._response(self._outputs())
+        return await self._loop(history)
+
+    async def _decide(
+        self, proposed: WireToolCall, decision: WireToolCall | None, history: list[Message]
+    ) -> None:
+        if decision is not None and decision.name != proposed.name:
+            raise UsageError(
+                f"the decision for call {proposed.id} names {decision.name!r}, not {proposed.name!r}"
+            )
+        if decision is not None and decision.execute:
+            arguments = decision.input
+            if arguments != proposed.input and not self.options.allow_edits:
+                raise UsageError(
+                    f"the decision for {proposed.name} ({proposed.id}) changes its arguments"
+                )
+            await self._execute(ToolCall(proposed.id, proposed.name, arguments), history)
+            return
+        reason = (decision.rejection_reason if decision else None) or "no decision was given"
+        record = ExecutedToolCall(
+            proposed.id,
+            proposed.name,
+            proposed.input,
+            f"The user did not run this call: {reason}",
+            error=f"rejected: {reason}",
+        )
+        self.executed.append(record)
+        history.append(result_message(record))
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _direct_call(self, last: WireMessage) -> ToolCall | None:
+        parts = split_slash(last.content) if last.role == "user" else None
+        tool = self.setup.tools.get(parts[0]) if parts else None
+        if tool is None:
+            return None
+        types = {p.name: p.json_type for p in tool.params}
+        call = parse_slash_call(last.content, types)
+        return self._unique(ToolCall("direct-1", tool.name, call.arguments))
+
+    def _unique(self, call: ToolCall) -> ToolCall:
+        base, n = call.id or "call", 1
+        while call.id in self._ids or not call.id:
+            n += 1
+            call = ToolCall(f"{base}-{n}", call.name, call.arguments)
+        self._ids.add(call.id)
+        return call
+
+    def _on_text(self, text: str) -> None:
+        if self.sink is not None:
+            self.sink(TextDelta(text))
+
+    def _outputs(self) -> str:
+        return "\n".join(c.output for c in self.executed)
+
+    def _response(self, text: str, pending: list[PendingToolCall] | None = None) -> AgentResponse:
+        return AgentResponse(
+            text, self.session, list(self.executed), pending or [], usage=dict(self.usage)
+        )
