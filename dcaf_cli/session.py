@@ -139,6 +139,13 @@ class Session:
         """A session holding a copy of `data` (which must be JSON data, or convertible)."""
         return cls(data)
 
+    def data_view(self) -> dict[str, JSON]:
+        """The stored data itself, not a copy: for serialisers only, never to mutate.
+
+        Saving a 10 MB session must not copy it first; everything else uses `to_dict`.
+        """
+        return self._data
+
     def to_dict(self) -> dict[str, JSON]:
         """A deep copy of everything stored, as plain JSON data."""
         return {k: copy_json(v) for k, v in self._data.items()}

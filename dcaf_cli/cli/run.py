@@ -1,0 +1,125 @@
+"""`dcaf run`: chat with an agent, saving the session file after every turn."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dcaf_cli.cli.app import app
+from dcaf_cli.errors import ExitStatus
+
+
+class Approve(str, Enum):
+    yes = "yes"
+    no = "no"
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  dcaf run shop --session sessions/shop.json\n\n"
+    "  dcaf run dcaf_cli.examples.deploy -m 'start a deployment to staging' --json\n\n"
+    "  echo 'add 2 widgets' | dcaf run shop --session cart.json\n\n"
+    "  dcaf run --url http://127.0.0.1:8000 --session remote.json",
+)
+def run(
+    agent: Annotated[
+        str | None,
+        typer.Argument(
+            help="The agent: a file (agents/shop.py[:name]), a module (pkg.mod[:name]) or a built-in "
+            "(notes, shop, deploy, counter). Default: the agent recorded in the session file, else notes.",
+            show_default=False,
+        ),
+    ] = None,
+    session: Annotated[
+        Path | None,
+        typer.Option(
+            "--session",
+            "-s",
+            help="Session file to load and save after every turn (created if missing).",
+            dir_okay=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="offline, script:FILE, openai:MODEL, ollama:MODEL, anthropic:MODEL, "
+            "bedrock:MODEL_ID. Default: $DCAF_MODEL, else the agent's own, else offline.",
+            show_default=False,
+        ),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url", help="Chat with a HelpDesk-protocol server instead of a local agent."
+        ),
+    ] = None,
+    message: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--message",
+            "-m",
+            help="Send this message and exit (repeat for several turns). No prompts.",
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Write one JSON object per turn to stdout (reply, tool calls, diff, revision).",
+        ),
+    ] = False,
+    approve: Annotated[
+        Approve,
+        typer.Option(
+            "--approve",
+            help="Without a terminal: run (yes) or reject (no) calls that need approval.",
+        ),
+    ] = Approve.no,
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Show secrets instead of redacting them.")
+    ] = False,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="API base URL for openai:/ollama:/anthropic: models."),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            help="API key (default: the provider's usual environment variable).",
+            envvar=None,
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """Chat with an agent. Each turn shows the tool calls, the reply and what changed in the
+    session, and saves the session file.
+
+    Without a terminal (piped stdin) or with -m, runs one turn per line or message and exits;
+    --json makes the output machine-readable.
+    """
+    from dcaf_cli.cli.chat import ChatSettings, start_chat
+
+    settings = ChatSettings(
+        agent=agent,
+        session=session,
+        model=model or os.environ.get("DCAF_MODEL") or None,
+        url=url,
+        messages=list(message or []),
+        json_output=json_output,
+        approve=approve == Approve.yes,
+        reveal=reveal,
+        base_url=base_url,
+        api_key=api_key,
+        debug=debug,
+        interactive=not message and sys.stdin.isatty(),
+    )
+    status = start_chat(settings)
+    if status != ExitStatus.OK:
+        raise typer.Exit(int(status))

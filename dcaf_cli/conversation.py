@@ -1,0 +1,225 @@
+"""A conversation over a session file: run turns, record them, save after every one.
+
+This is the core behind `dcaf run` (interactive or scripted) whatever the agent (local or
+remote): the REPL and the scripted runner only read input and render `TurnReport`s. A
+turn is all or nothing in memory (see `agent.complete_turn`) and is saved as soon as it
+ends; if the save fails, the turn stays in memory, the file stays as it was, and the
+report says so, so nothing is lost either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dcaf_cli import history
+from dcaf_cli.agent import AgentLike, Decide, complete_turn
+from dcaf_cli.diff import Change, diff_values
+from dcaf_cli.errors import DcafError, SessionLockedError
+from dcaf_cli.redact import secrets_in_changes
+from dcaf_cli.results import AgentResponse, EventSink, ExecutedToolCall
+from dcaf_cli.session import MISSING, Session
+from dcaf_cli.sessionfile import SessionFile
+from dcaf_cli.store import SessionStore
+from dcaf_cli.turn import TurnOptions
+
+
+@dataclass(slots=True)
+class TurnReport:
+    """What one turn did, for rendering (and for `--json`)."""
+
+    input: str
+    text: str = ""
+    executed: list[ExecutedToolCall] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    error: str | None = None
+    exception: BaseException | None = None
+    revision: int | None = None  # the revision saved, None when not saved
+    save_error: DcafError | None = None
+    secrets: list[str] = field(default_factory=list)
+    notice: str | None = None
+    turn: int | None = None  # the turn's number in the file
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.save_error is None
+
+    def to_json(self) -> dict[str, Any]:
+        from dcaf_cli.diff import to_patch
+
+        return {
+            "input": self.input,
+            "reply": self.text,
+            "tool_calls": [c.to_wire() for c in self.executed],
+            "diff": to_patch(self.changes),
+            "revision": self.revision,
+            "turn": self.turn,
+            "error": self.error or (str(self.save_error) if self.save_error else None),
+        }
+
+
+class Conversation:
+    def __init__(
+        self,
+        agent: AgentLike,
+        doc: SessionFile,
+        store: SessionStore | None = None,
+        *,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.agent = agent
+        self.doc = doc
+        self.store = store
+        self.context = dict(context or {})
+        self.session = Session.from_dict(doc.session)
+        self.doc.session = self.session.data_view()  # the file is written from live data
+        self.unsaved = False
+        self._told_missing_session = False
+
+    # -- facts for the toolbar and the commands ----------------------------------------
+
+    @property
+    def path(self) -> Path | None:
+        return self.store.path if self.store is not None else None
+
+    @property
+    def revision(self) -> int:
+        return self.doc.revision
+
+    @property
+    def turns(self) -> int:
+        return len(self.doc.turns)
+
+    @property
+    def always_approve(self) -> frozenset[str]:
+        return frozenset(self.doc.meta.get("always_approve", []))
+
+    def approve_always(self, tool_name: str) -> None:
+        """Remember in the file (not in the session) that this tool needs no approval."""
+        names = sorted(self.always_approve | {tool_name})
+        self.doc.meta["always_approve"] = names
+
+    # -- turns ---------------------------------------------------------------------------
+
+    async def send(
+        self, text: str, decide: Decide, on_event: EventSink | None = None
+    ) -> TurnReport:
+        """Run one user turn and save it. Cancellation propagates with nothing changed."""
+        options = TurnOptions(always_approve=self.always_approve)
+        outcome = await complete_turn(
+            self.agent,
+            self.doc.messages,
+            {"role": "user", "content": text},
+            self.session,
+            decide,
+            context=self.context,
+            on_event=on_event,
+            options=options,
+        )
+        response = outcome.response
+        report = TurnReport(text, response.text, outcome.executed, response.changes)
+        if response.error is not None:
+            report.error, report.exception = response.error, response.exception
+            return report
+        report.notice = self._missing_session_notice(response)
+        self.doc.messages.extend(outcome.messages)
+        record = history.record_turn(
+            self.doc,
+            input=text,
+            changes=response.changes,
+            tool_calls=[c.to_wire() for c in outcome.executed],
+            reply=response.text,
+            messages=outcome.messages,
+        )
+        report.turn = record["n"]
+        report.secrets = secrets_in_changes(response.changes)
+        self._save(report)
+        return report
+
+    def edit(self, label: str, key: str, value: Any = None, *, delete: bool = False) -> TurnReport:
+        """`/set` and `/del`: change one key by hand, recorded as a turn (so it can be undone)."""
+        with self.session.transaction() as tx:
+            if delete:
+                self.session.delete(key)
+            else:
+                self.session.set(key, value)
+            changes: list[Change] = []
+            for k, (before, after) in tx.changes().items():
+                changes += diff_values(before, after, (k,))
+        report = TurnReport(label, changes=changes)
+        if changes:
+            record = history.record_turn(
+                self.doc, input=label, changes=changes, tool_calls=[], reply=None, kind="edit"
+            )
+            report.turn = record["n"]
+            report.secrets = secrets_in_changes(changes)
+            self._save(report)
+        return report
+
+    def undo(self, n: int = 1) -> TurnReport:
+        """Reverse the last `n` turns (session and messages) and save."""
+        before = self.session.to_dict()
+        history.undo_turns(self.doc, n)
+        self._reset_session(self.doc.session)
+        after = self.doc.session
+        changes: list[Change] = []
+        for key in dict.fromkeys([*before, *after]):
+            changes += diff_values(before.get(key, MISSING), after.get(key, MISSING), (key,))
+        report = TurnReport(f"/undo {n}", changes=changes)
+        self._save(report)
+        return report
+
+    def clear_messages(self) -> None:
+        """Forget the conversation (the session data stays)."""
+        self.doc.messages.clear()
+
+    def save_as(self, path: Path) -> TurnReport:
+        """Write the conversation to another file, which becomes the file of this REPL."""
+        store = SessionStore(path)
+        store.open()
+        old, self.store = self.store, store
+        report = TurnReport(f"/save {path}")
+        self._save(report)
+        if report.save_error is not None:
+            store.close()
+            self.store = old
+        elif old is not None:
+            old.close()
+        return report
+
+    def reload(self) -> None:
+        """Drop what is in memory and read the file again (after it changed on disk)."""
+        if self.store is None:
+            return
+        self.doc = self.store.reload()
+        self._reset_session(self.doc.session)
+        self.unsaved = False
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _reset_session(self, data: dict[str, Any]) -> None:
+        self.session = Session.from_dict(data)
+        self.doc.session = self.session.data_view()
+
+    def _save(self, report: TurnReport) -> None:
+        if self.store is None:
+            self.unsaved = True
+            return
+        try:
+            report.revision = self.store.save(self.doc)
+            self.unsaved = False
+        except (DcafError, SessionLockedError) as exc:
+            report.save_error = exc
+            self.unsaved = True
+
+    def _missing_session_notice(self, response: AgentResponse) -> str | None:
+        if not response.data.get("session_missing") or self._told_missing_session:
+            return None
+        self._told_missing_session = True
+        return "the server returned no session; the local session is kept as it was"

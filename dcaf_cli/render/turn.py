@@ -1,0 +1,104 @@
+"""One turn on screen: tool calls, the reply, the session diff, where it was saved."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from dcaf_cli.render.text import clean, literal, short_json
+from dcaf_cli.results import ExecutedToolCall, PendingToolCall
+
+
+def render_arguments(
+    arguments: dict[str, object], *, reveal: bool = False, width: int = 60
+) -> Text:
+    parts = [
+        f"{k}={short_json(v, width=width, reveal=reveal, key=k)}" for k, v in arguments.items()
+    ]
+    return literal(", ".join(parts))
+
+
+def render_tool_call(call: ExecutedToolCall, *, reveal: bool = False) -> RenderableType:
+    """`▸ add_to_cart(item="Widget", quantity=2)  0.2 ms` and its result below."""
+    ok = call.error is None
+    head = Text.assemble(
+        ("▸ " if ok else "✗ ", "cyan" if ok else "red"),
+        (call.name, "bold cyan" if ok else "bold red"),
+        "(",
+        render_arguments(call.input, reveal=reveal),
+        ")",
+        (f"  {format_duration(call.duration_ms)}", "dim"),
+    )
+    body = call.output if ok else (call.error or "failed")
+    result = literal(body if reveal else _redact_text(body), "" if ok else "red")
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True, style="dim")
+    table.add_column(overflow="fold")
+    table.add_row("  ↳", result)
+    return Group(head, table)
+
+
+def _redact_text(text: str) -> str:
+    from dcaf_cli.redact import redact
+
+    return str(redact(text))
+
+
+def format_duration(ms: float) -> str:
+    if ms < 1:
+        return f"{ms * 1000:.0f} µs"
+    if ms < 1000:
+        return f"{ms:.1f} ms"
+    return f"{ms / 1000:.2f} s"
+
+
+def render_reply(text: str, *, reveal: bool = False, markdown: bool = True) -> RenderableType:
+    """The model's reply: Markdown from language models, plain text otherwise (the offline
+    model replies with tool output, whose line breaks matter). Control characters are
+    made visible first."""
+    shown = text if reveal else _redact_text(text)
+    return Markdown(clean(shown)) if markdown else literal(shown)
+
+
+def render_pending(call: PendingToolCall, *, reveal: bool = False) -> RenderableType:
+    """The approval panel: the tool, what it does, and the arguments it would get."""
+    rows = Table.grid(padding=(0, 1))
+    rows.add_column(style="bold", no_wrap=True)
+    rows.add_column(overflow="fold")
+    rows.add_row("tool", literal(call.name))
+    if call.description:
+        rows.add_row("does", literal(call.description))
+    for key, value in call.input.items():
+        rows.add_row(literal(key), literal(short_json(value, width=200, reveal=reveal, key=key)))
+    if call.missing:
+        rows.add_row("needs", literal(", ".join(call.missing)))
+    title = "approve this call?" if call.reason == "approval" else "arguments needed"
+    return Panel(rows, title=title, title_align="left", border_style="yellow", expand=False)
+
+
+def render_saved(path: str, revision: int) -> Text:
+    return Text.assemble(
+        ("saved ", "dim"), literal(path, "dim"), (f" (revision {revision})", "dim")
+    )
+
+
+def render_secrets_warning(paths: Sequence[str]) -> Text:
+    where = ", ".join(paths)
+    return Text.assemble(
+        ("warning: ", "bold yellow"),
+        literal(f"this turn stored what looks like a secret at {where}; "),
+        "sessions travel in protocol messages and files — store a reference instead",
+    )
+
+
+def render_error(message: str) -> Text:
+    return Text.assemble(("error: ", "bold red"), literal(message))
+
+
+def render_notice(message: str) -> Text:
+    return Text.assemble(("note: ", "bold blue"), literal(message))

@@ -1,0 +1,1 @@
+"""The interactive chat loop (prompt-toolkit input, Rich output)."""

@@ -1,0 +1,186 @@
+"""The chat loop: read a line, run it (a slash command or a turn), show what happened.
+
+Everything it touches is passed in (the prompt session, the console, the conversation),
+so tests drive the real loop with prompt-toolkit pipe input and a buffer console. The loop
+survives everything but an explicit exit: a failed turn is one line, Ctrl-C cancels the
+turn (rolled back, file untouched) or clears the line, Ctrl-D exits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from rich.console import Console
+from rich.text import Text
+
+from dcaf_cli.agent import Agent
+from dcaf_cli.conversation import Conversation, TurnReport
+from dcaf_cli.errors import DcafError
+from dcaf_cli.render.text import literal
+from dcaf_cli.render.turn import render_notice
+from dcaf_cli.repl.approvals import InteractiveDecider
+from dcaf_cli.repl.commands import COMMANDS, run_command
+from dcaf_cli.repl.completion import ReplCompleter
+from dcaf_cli.repl.view import TurnView
+from dcaf_cli.runner import run_sync
+from dcaf_cli.slashcall import split_slash
+
+
+def key_bindings() -> KeyBindings:
+    bindings = KeyBindings()
+
+    @bindings.add("escape", "enter")
+    def _newline(event: KeyPressEvent) -> None:
+        event.current_buffer.insert_text("\n")
+
+    return bindings
+
+
+class Repl:
+    def __init__(
+        self,
+        conversation: Conversation,
+        prompt: PromptSession[str],
+        console: Console,
+        *,
+        reveal: bool = False,
+        debug: bool = False,
+    ) -> None:
+        self.conversation = conversation
+        self.prompt = prompt
+        self.console = console
+        self.reveal = reveal
+        self.debug = debug
+        prompt.completer = ReplCompleter(
+            list(COMMANDS),
+            lambda: self.conversation.agent.tools,
+            self._session_keys,
+        )
+        prompt.key_bindings = key_bindings()
+        prompt.bottom_toolbar = self.toolbar
+        prompt.complete_while_typing = False
+        self.decider = InteractiveDecider(prompt, console, conversation, reveal=reveal)
+        self.view = TurnView(console, conversation, reveal=reveal, debug=debug)
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.greet()
+        while True:
+            try:
+                text = self.prompt.prompt(FormattedText([("bold", "› ")]))
+            except KeyboardInterrupt:
+                continue  # Ctrl-C at the prompt clears the line
+            except EOFError:
+                break
+            if not text.strip():
+                continue
+            if not self.handle(text):
+                break
+        self.goodbye()
+
+    def handle(self, text: str) -> bool:
+        """Run one line of input; False to end the loop."""
+        if text.lstrip().startswith("/"):
+            result = run_command(self, text.strip())
+            if result is not None:
+                return result
+            parts = split_slash(text)
+            names = {t.name for t in self.conversation.agent.tools}
+            if parts is None or parts[0] not in names:
+                word = text.split(maxsplit=1)[0]
+                self.error(f"unknown command {word}; /help lists the commands, /tools the tools")
+                return True
+        self.turn(text)
+        return True
+
+    def turn(self, text: str) -> None:
+        printer = self.view.printer()
+        try:
+            report = run_sync(self.conversation.send(text, self.decider, printer))
+        except KeyboardInterrupt:
+            printer.finish_text()
+            self.console.print(
+                Text("turn cancelled: nothing changed, nothing saved", style="yellow")
+            )
+            return
+        self.view.show_turn(report, printer)
+
+    # -- output --------------------------------------------------------------------------
+
+    def show_outcome(self, report: TurnReport) -> None:
+        self.view.show_outcome(report)
+
+    def error(self, message: str) -> None:
+        self.view.error(message)
+
+    def greet(self) -> None:
+        c = self.conversation
+        where = str(c.path) if c.path else "an in-memory session (/save FILE keeps it)"
+        self.console.print(
+            Text.assemble(
+                ("dcaf", "bold"),
+                " · ",
+                literal(c.agent.name, "cyan"),
+                " · ",
+                literal(c.agent.model_name),
+                " · ",
+                literal(where),
+                style="",
+            )
+        )
+        if c.doc.notice:
+            self.console.print(render_notice(c.doc.notice))
+        tools = ", ".join(t.name for t in c.agent.tools[:8])
+        self.console.print(
+            Text(
+                f"{len(c.session)} keys · {c.turns} turns · tools: {tools or '-'} · "
+                "/help for commands",
+                style="dim",
+            )
+        )
+
+    def goodbye(self) -> None:
+        c = self.conversation
+        if c.unsaved and c.path is None:
+            self.console.print(
+                Text(
+                    "the session was not saved (no file); run with --session FILE next time",
+                    style="yellow",
+                )
+            )
+
+    def _session_keys(self) -> list[str]:
+        return self.conversation.session.keys()
+
+    def toolbar(self) -> FormattedText:
+        c = self.conversation
+        approvals = (
+            "ask" if not c.always_approve else f"always: {', '.join(sorted(c.always_approve))}"
+        )
+        parts = [
+            str(c.path) if c.path else "(no file)",
+            f"rev {c.revision}",
+            f"{c.turns} turns",
+            c.agent.model_name,
+            f"approvals: {approvals}",
+        ]
+        if c.unsaved and c.path is not None:
+            parts.append("UNSAVED")
+        return FormattedText([("", " " + " · ".join(parts))])
+
+    def switch_model(self, spec: str) -> None:
+        agent = self.conversation.agent
+        if not isinstance(agent, Agent):
+            raise DcafError(f"{agent.name} does not take a model")
+        from dcaf_cli.models import resolve_model
+
+        agent.use_model(resolve_model(spec))
+        self.conversation.doc.meta["model"] = spec
+
+
+def make_prompt_session(**kwargs: Any) -> PromptSession[str]:
+    return PromptSession(multiline=False, enable_history_search=True, **kwargs)

@@ -1,0 +1,216 @@
+"""Slash commands: a table of small handlers. Each takes the REPL and the text after the
+command, prints what it has to say, and returns False only to end the loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+
+from dcaf_cli import history
+from dcaf_cli.diff import diff_sessions
+from dcaf_cli.errors import DcafError, UsageError
+from dcaf_cli.render.diff import render_changes
+from dcaf_cli.render.session import render_log, render_session_tree
+from dcaf_cli.render.text import literal, short_json
+from dcaf_cli.slashcall import parse_value
+
+if TYPE_CHECKING:
+    from dcaf_cli.repl.app import Repl
+
+Handler = Callable[["Repl", str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: str
+    help: str
+    handler: Handler
+
+
+def _help(repl: Repl, arg: str) -> bool:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for command in COMMANDS.values():
+        table.add_row(f"{command.name} {command.args}".strip(), command.help)
+    table.add_row("/TOOL k=v …", "call a tool directly (positional values work too): see /tools")
+    repl.console.print(table)
+    repl.console.print(
+        Text(
+            "Tab completes · Esc Enter for a new line · Ctrl-C cancels a turn or clears the line · "
+            "Ctrl-D exits",
+            style="dim",
+        )
+    )
+    return True
+
+
+def _tools(repl: Repl, arg: str) -> bool:
+    tools = repl.conversation.agent.tools
+    if not tools:
+        repl.console.print(Text("this agent has no tools of its own", style="dim"))
+        return True
+    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    for column in ("tool", "arguments", "approval", "description"):
+        table.add_column(column, overflow="fold")
+    for tool in tools:
+        params = " ".join(f"{p.name}{'' if p.required else '?'}" for p in tool.params)
+        table.add_row(
+            literal(tool.name),
+            literal(params or "-"),
+            "asks" if tool.requires_approval else "",
+            literal(tool.description),
+        )
+    repl.console.print(table)
+    return True
+
+
+def _session(repl: Repl, arg: str) -> bool:
+    data = repl.conversation.session.data_view()
+    if arg:
+        if arg not in data:
+            raise UsageError(f"the session has no key {arg!r}")
+        repl.console.print(render_session_tree({arg: data[arg]}, reveal=repl.reveal))
+    else:
+        repl.console.print(render_session_tree(data, reveal=repl.reveal))
+    return True
+
+
+def _diff(repl: Repl, arg: str) -> bool:
+    doc = repl.conversation.doc
+    if not doc.turns:
+        repl.console.print(Text("no turns yet", style="dim"))
+        return True
+    n = int(arg) if arg.strip().isdigit() else int(doc.turns[-1]["n"])
+    numbers = [int(t["n"]) for t in doc.turns]
+    if n not in numbers:
+        raise UsageError(f"there is no turn {n}; turns are {numbers[0]}..{numbers[-1]}")
+    index = numbers.index(n)
+    before = (
+        history.session_at_turn(doc, numbers[index - 1])
+        if index
+        else history.session_at_turn(doc, 0)
+    )
+    after = history.session_at_turn(doc, n)
+    repl.console.print(Text(f"turn {n}", style="bold"))
+    repl.console.print(render_changes(diff_sessions(before, after), reveal=repl.reveal))
+    return True
+
+
+def _log(repl: Repl, arg: str) -> bool:
+    repl.console.print(render_log(repl.conversation.doc.turns))
+    return True
+
+
+def _undo(repl: Repl, arg: str) -> bool:
+    n = int(arg) if arg.strip() else 1
+    report = repl.conversation.undo(n)
+    repl.console.print(literal(f"undid {n} turn{'s' if n != 1 else ''}", "bold"))
+    repl.show_outcome(report)
+    return True
+
+
+def _get(repl: Repl, arg: str) -> bool:
+    key = arg.strip()
+    if not repl.conversation.session.has(key):
+        raise UsageError(f"the session has no key {key!r}")
+    value = repl.conversation.session.get(key)
+    repl.console.print(literal(short_json(value, width=10_000, reveal=repl.reveal, key=key)))
+    return True
+
+
+def _set(repl: Repl, arg: str) -> bool:
+    key, _, raw = arg.strip().partition(" ")
+    if not key or not raw:
+        raise UsageError("usage: /set KEY VALUE", hint="VALUE is JSON where it parses, else text")
+    try:
+        report = repl.conversation.edit(f"/set {key} {raw}", key, parse_value(raw.strip()))
+    except TypeError as exc:
+        raise UsageError(str(exc)) from None
+    repl.show_outcome(report)
+    return True
+
+
+def _del(repl: Repl, arg: str) -> bool:
+    key = arg.strip()
+    if not repl.conversation.session.has(key):
+        raise UsageError(f"the session has no key {key!r}")
+    repl.show_outcome(repl.conversation.edit(f"/del {key}", key, delete=True))
+    return True
+
+
+def _model(repl: Repl, arg: str) -> bool:
+    spec = arg.strip()
+    if spec:
+        repl.switch_model(spec)
+    repl.console.print(literal(f"model: {repl.conversation.agent.model_name}"))
+    return True
+
+
+def _clear(repl: Repl, arg: str) -> bool:
+    repl.conversation.clear_messages()
+    repl.console.print(
+        Text(
+            "conversation cleared; the session data is kept (it is saved with the next turn)",
+            style="dim",
+        )
+    )
+    return True
+
+
+def _save(repl: Repl, arg: str) -> bool:
+    if not arg.strip():
+        raise UsageError("usage: /save FILE")
+    repl.show_outcome(repl.conversation.save_as(Path(arg.strip()).expanduser()))
+    return True
+
+
+def _reload(repl: Repl, arg: str) -> bool:
+    repl.conversation.reload()
+    repl.console.print(literal(f"reloaded (revision {repl.conversation.revision})", "dim"))
+    return True
+
+
+def _exit(repl: Repl, arg: str) -> bool:
+    return False
+
+
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in (
+        Command("/help", "", "this list", _help),
+        Command("/tools", "", "the agent's tools and their arguments", _tools),
+        Command("/session", "[KEY]", "the session data (or one key) as a tree", _session),
+        Command("/diff", "[TURN]", "what a turn changed (default: the last)", _diff),
+        Command("/log", "", "every turn: time, input, tools, what changed", _log),
+        Command("/undo", "[N]", "reverse the last N turns (session and conversation)", _undo),
+        Command("/get", "KEY", "show one value", _get),
+        Command("/set", "KEY VALUE", "set a value (JSON where it parses, else text)", _set),
+        Command("/del", "KEY", "delete a key", _del),
+        Command("/model", "[SPEC]", "show or switch the model (offline, openai:…, …)", _model),
+        Command("/clear", "", "forget the conversation, keep the session data", _clear),
+        Command("/save", "FILE", "write to FILE and keep using it", _save),
+        Command("/reload", "", "drop unsaved changes and read the file again", _reload),
+        Command("/exit", "", "leave (Ctrl-D too)", _exit),
+        Command("/quit", "", "leave", _exit),
+    )
+}
+
+
+def run_command(repl: Repl, text: str) -> bool | None:
+    """Run a slash command; None when `text` is not one (it may be a tool call)."""
+    name, _, arg = text.strip().partition(" ")
+    command = COMMANDS.get(name)
+    if command is None:
+        return None
+    try:
+        return command.handler(repl, arg)
+    except (DcafError, ValueError) as exc:
+        repl.error(str(exc))
+        return True

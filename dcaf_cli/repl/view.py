@@ -1,0 +1,86 @@
+"""Printing the outcome of a turn: shared by the REPL and scripted `dcaf run`."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from dcaf_cli.conversation import Conversation, TurnReport
+from dcaf_cli.errors import SessionLockedError
+from dcaf_cli.render.diff import render_changes
+from dcaf_cli.render.turn import (
+    render_error,
+    render_notice,
+    render_reply,
+    render_saved,
+    render_secrets_warning,
+)
+from dcaf_cli.repl.printer import TurnPrinter
+
+
+class TurnView:
+    def __init__(
+        self,
+        console: Console,
+        conversation: Conversation,
+        *,
+        reveal: bool = False,
+        debug: bool = False,
+    ) -> None:
+        self.console = console
+        self.conversation = conversation
+        self.reveal = reveal
+        self.debug = debug
+
+    @property
+    def markdown(self) -> bool:
+        """Replies are Markdown, except the offline model's and custom functions' plain text."""
+        name = self.conversation.agent.model_name
+        return not (name == "offline" or name.startswith("function:"))
+
+    def printer(self) -> TurnPrinter:
+        return TurnPrinter(self.console, reveal=self.reveal, markdown=self.markdown)
+
+    def show_turn(self, report: TurnReport, printer: TurnPrinter) -> None:
+        """After a turn: the reply if streaming did not show it, then the outcome."""
+        printer.finish_text()
+        if report.ok and report.text.strip() and not printer.printed_reply:
+            self.console.print(
+                render_reply(report.text, reveal=self.reveal, markdown=self.markdown)
+            )
+        self.show_outcome(report)
+
+    def show_outcome(self, report: TurnReport) -> None:
+        """The error, or the notice, the session diff, a secrets warning and where it was saved."""
+        if report.error is not None:
+            self.error(f"{report.error} (the turn was rolled back)")
+            if self.debug and report.exception is not None:
+                self.console.print(Text(repr(report.exception), style="dim"))
+            return
+        if report.notice:
+            self.console.print(render_notice(report.notice))
+        if report.changes or report.turn is not None:
+            self.console.print(render_changes(report.changes, reveal=self.reveal))
+        if report.secrets:
+            self.console.print(render_secrets_warning(report.secrets))
+        self._show_saved(report)
+
+    def _show_saved(self, report: TurnReport) -> None:
+        path = self.conversation.path
+        if report.save_error is not None:
+            if isinstance(report.save_error, SessionLockedError):
+                self.error(
+                    f"{report.save_error}; /save FILE writes elsewhere, "
+                    "/reload takes the file's version"
+                )
+            else:
+                self.error(str(report.save_error))
+        elif report.revision is not None and path is not None:
+            self.console.print(render_saved(str(path), report.revision))
+        elif path is None and (report.changes or report.turn is not None):
+            self.console.print(
+                Text("not saved: no session file (/save FILE keeps it)", style="dim")
+            )
+
+    def error(self, message: str) -> None:
+        self.console.print(render_error(message))
