@@ -22,7 +22,8 @@ from pydantic import BaseModel
 JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
 Path: TypeAlias = tuple[str | int, ...]
 
-_SCALARS = (str, bool, int, type(None))
+_LEAVES = (str, bool, int, float, type(None), dt.date, dt.time, uuid.UUID)
+_IMMUTABLE_JSON = frozenset({str, int, bool, type(None)})
 
 
 def format_path(path: Path) -> str:
@@ -45,9 +46,31 @@ def to_json(value: object, key: str) -> JSON:
 
 
 def _convert(value: object, path: Path, active: set[int]) -> JSON:
+    # Fast path for values that already are plain JSON (the usual case): exact type checks
+    # cost a few ns, while `isinstance` against Enum, Mapping or a dataclass costs hundreds.
+    kind = type(value)
+    if kind in _IMMUTABLE_JSON:
+        return value  # type: ignore[return-value]  # str, int, bool or None: immutable
+    if kind is float:
+        return _convert_scalar(value, path)
+    if kind is dict or kind is list:
+        ident = id(value)
+        if ident in active:
+            _reject(path, "contains itself (a reference cycle)")
+        active.add(ident)
+        try:
+            if isinstance(value, list):
+                return [_convert(v, (*path, i), active) for i, v in enumerate(value)]
+            return _convert_mapping(value, path, active)  # type: ignore[arg-type]  # a dict
+        finally:
+            active.discard(ident)
+    return _convert_other(value, path, active)
+
+
+def _convert_other(value: object, path: Path, active: set[int]) -> JSON:
     if isinstance(value, Enum):
         return _convert(value.value, path, active)
-    if isinstance(value, _SCALARS | float | dt.date | dt.time | uuid.UUID):
+    if isinstance(value, _LEAVES):
         return _convert_scalar(value, path)
     ident = id(value)
     if ident in active:
@@ -95,7 +118,7 @@ def _convert_mapping(value: Mapping[object, object], path: Path, active: set[int
         if not isinstance(k, str):
             _reject(path, f"has the key {k!r}; JSON object keys must be strings")
         # `str()` of a `(str, Enum)` member is "Cls.NAME"; JSON wants its value.
-        key = k.value if isinstance(k, Enum) else str.__str__(k)
+        key = k if type(k) is str else k.value if isinstance(k, Enum) else str.__str__(k)
         out[key] = _convert(v, (*path, key), active)
     return out
 

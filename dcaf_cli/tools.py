@@ -72,7 +72,8 @@ class Tool(typing.Generic[P, R]):
             schema = self.input_model.model_json_schema(by_alias=True)
         except PydanticUserError as exc:  # a parameter type pydantic cannot validate or describe
             raise ToolDefinitionError(
-                f"tool {self.name!r}: a parameter type cannot be used: {exc.message}; use JSON "
+                f"tool {self.name!r}: a parameter type cannot be used: "
+                f"{exc.message.splitlines()[0]} Use JSON "
                 "types, Literal, Enum, Pydantic models or dataclasses"
             ) from exc
         self.parameters: dict[str, Any] = _clean_schema(schema)
@@ -247,7 +248,16 @@ def _check_session_param(tool_name: str, pname: str, annotation: Any, p: inspect
             f"tool {tool_name!r}: parameter {pname!r} is typed Session but only a parameter "
             f"named exactly 'session' receives the session; rename it to `session: Session`"
         )
+    if not is_session_type and _mentions_session(annotation):
+        raise ToolDefinitionError(
+            f"tool {tool_name!r}: parameter {pname!r} has a type containing Session "
+            f"({annotation!r}); the session is injected only as `session: Session`"
+        )
     return is_session_type
+
+
+def _mentions_session(annotation: Any) -> bool:
+    return annotation is Session or any(_mentions_session(a) for a in get_args(annotation))
 
 
 def _annotated_description(annotation: Any) -> str:

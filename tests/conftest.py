@@ -1,0 +1,46 @@
+"""Shared fixtures. The autouse one keeps every test away from the real user's files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Settings that change what the program prints or which provider it reaches.
+_CLEARED_ENV = (
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "CLICOLOR",
+    "CLICOLOR_FORCE",
+    "COLUMNS",
+    "LINES",
+    "DCAF_MODEL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_API_KEY",
+)
+_CLEARED_PREFIXES = ("AWS_",)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every user directory at `tmp_path`, and drop env that would change outputs.
+
+    Returns the `DCAF_HOME` directory (not created: code must create what it needs).
+    """
+    for name in (*_CLEARED_ENV, *(n for n in os.environ if n.startswith(_CLEARED_PREFIXES))):
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var, sub in (
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "cache"),
+    ):
+        monkeypatch.setenv(var, str(tmp_path / "xdg" / sub))
+    dcaf_home = tmp_path / "dcaf-home"
+    monkeypatch.setenv("DCAF_HOME", str(dcaf_home))
+    return dcaf_home
