@@ -12,7 +12,6 @@ import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import anthropic
 from anthropic.types import (
@@ -35,7 +34,7 @@ from dcaf_cli.models.base import (
     ToolSpec,
     Usage,
 )
-from dcaf_cli.redact import MASK, SECRET_VALUE
+from dcaf_cli.models.common import env_number, first_line, origin
 
 DEFAULT_MAX_TOKENS = 4096
 DEFAULT_RETRIES = 2
@@ -50,18 +49,6 @@ def create(spec: str, options: ModelOptions) -> AnthropicModel:
     if not model_id:
         raise UsageError("anthropic: no model named", hint="use anthropic:MODEL")
     return AnthropicModel(spec, model_id, options)
-
-
-def env_number(name: str, default: float) -> float:
-    """A setting such as `DCAF_MAX_RETRIES` or `DCAF_TIMEOUT`: a number of zero or more."""
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise UsageError(f"{name}={raw!r} is not a number of zero or more")
-    return value
 
 
 def _transport_errors() -> tuple[type[Exception], ...]:
@@ -112,7 +99,7 @@ class AnthropicModel:
             # Without a key the SDK looks for a profile on disk: a missing one means no key,
             # unless the user chose the profile.
             chosen = os.environ.get("ANTHROPIC_PROFILE") and not no_key
-            what = _first_line(str(exc)) if chosen else "no API key"
+            what = first_line(str(exc)) if chosen else "no API key"
             return ModelError(f"anthropic: {what} — set ANTHROPIC_API_KEY or pass --api-key")
         return None
 
@@ -137,14 +124,14 @@ class AnthropicModel:
         return reply.build()
 
     def _explain(self, exc: anthropic.APIError) -> str:
-        where = _origin(str(exc.request.url))
+        where = origin(str(exc.request.url))
         if isinstance(exc, anthropic.APITimeoutError):
             return f"timed out waiting for {where} — try again, or raise DCAF_TIMEOUT"
         if isinstance(exc, anthropic.APIConnectionError):
             return f"cannot reach {where} — check your network or ANTHROPIC_BASE_URL"
         if isinstance(exc, anthropic.APIStatusError):
             return _status_line(exc, self.model_id)
-        return f"{type(exc).__name__}: {_first_line(str(exc))}"
+        return f"{type(exc).__name__}: {first_line(str(exc))}"
 
 
 def _status_line(exc: anthropic.APIStatusError, model_id: str) -> str:
@@ -163,22 +150,8 @@ def _status_line(exc: anthropic.APIStatusError, model_id: str) -> str:
         return "the API is overloaded (529) — try again in a moment"
     if status >= 500 or kind == "api_error":
         return f"server error ({status}) — try again later"
-    detail = _first_line(exc.api_message or kind or "")
+    detail = first_line(exc.api_message or kind or "")
     return f"request rejected ({status}): {detail}"
-
-
-def _origin(url: str) -> str:
-    """scheme://host:port of `url`, without any user:password part."""
-    parts = urlsplit(url)
-    host = parts.hostname or url
-    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
-
-
-def _first_line(text: str, limit: int = 200) -> str:
-    """The first line of a server's message, short, with anything like a key masked."""
-    line = text.strip().splitlines()[0] if text.strip() else "no details"
-    line = SECRET_VALUE.sub(MASK, line)  # some servers quote the key they rejected
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def to_tool(spec: ToolSpec) -> ToolParam:

@@ -33,6 +33,7 @@ from dcaf_cli.models.bedrock_format import (
     converse_args,
     reply_from_converse,
 )
+from dcaf_cli.models.common import env_number
 
 ENDPOINT_ENV = bedrock_errors.ENDPOINT_ENV
 DEFAULT_RETRIES = 2
@@ -45,18 +46,6 @@ def create(spec: str, options: ModelOptions) -> BedrockModel:
     if not model_id:
         raise UsageError("bedrock: no model id", hint="use bedrock:MODEL_ID")
     return BedrockModel(spec, model_id, options)
-
-
-def env_number(name: str, default: float) -> float:
-    """A setting such as `DCAF_MAX_RETRIES` or `DCAF_TIMEOUT`: a number of zero or more."""
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise UsageError(f"{name}={raw!r} is not a number of zero or more")
-    return value
 
 
 def off_loop(work: Callable[[], T]) -> asyncio.Future[T]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import urlsplit
 
 from botocore import exceptions as boto_errors
 
-from dcaf_cli.redact import MASK, SECRET_VALUE
+from dcaf_cli.models.common import first_line, origin
 
 ENDPOINT_ENV = "DCAF_BEDROCK_ENDPOINT_URL"
 
@@ -81,9 +80,9 @@ def _client_error_line(exc: Any, model_id: str, region: str) -> str:
     if code in _RETRY_LATER_CODES:
         return f"{code} {where} — try again later"
     if code == "ResourceNotFoundException" or "model identifier is invalid" in message:
-        detail = _first_line(message)
+        detail = first_line(message)
         return f"unknown model id {model_id!r} in {region} — check the id and region ({detail})"
-    return f"{code} {where}: {_first_line(message)}"
+    return f"{code} {where}: {first_line(message)}"
 
 
 def _core_error_line(exc: Exception, profile: str | None) -> str:
@@ -100,21 +99,6 @@ def _core_error_line(exc: Exception, profile: str | None) -> str:
     if isinstance(exc, boto_errors.ReadTimeoutError):
         return "timed out waiting for the model — try again, or raise DCAF_TIMEOUT"
     if isinstance(exc, boto_errors.ConnectionError | boto_errors.HTTPClientError):
-        endpoint = _origin(str(exc.kwargs.get("endpoint_url", "")))
+        endpoint = origin(str(exc.kwargs.get("endpoint_url", "")))
         return f"cannot reach {endpoint} — check your network, region or {ENDPOINT_ENV}"
-    return f"{type(exc).__name__}: {_first_line(str(exc))}"
-
-
-def _origin(url: str) -> str:
-    """scheme://host:port of `url`, without path or any user:password part."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return "the endpoint"
-    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-
-
-def _first_line(text: str, limit: int = 200) -> str:
-    """The first line of a server's message, short, with anything like a key masked."""
-    line = text.strip().splitlines()[0] if text.strip() else "no details"
-    line = SECRET_VALUE.sub(MASK, line)  # some servers quote the key they rejected
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return f"{type(exc).__name__}: {first_line(str(exc))}"

@@ -7,12 +7,15 @@ How it answers, in order:
    this form before any model is asked, so it works under every model; the offline model
    understands it too, for completeness.
 3. Free text is matched to the tool whose name, description, parameter names and choices
-   share the most words with it (ties go to the tool listed first). Arguments are filled
-   by type: numbers into numeric parameters in order, words that are choices of a
-   `Literal`/`Enum` parameter into it, quoted text and the remaining words into string
-   parameters (`X is Y`, `X = Y` and `X to Y` split two of them). A plural noun after a
-   count is made singular ("2 widgets" -> "widget"). If a required argument is still
-   missing the call is sent anyway with `ask_missing`, and the runtime asks the user.
+   share the most words with it; ties go to the call missing the fewest required
+   arguments ("what's in my cart" is view_cart, not an empty add_to_cart), then to the
+   tool listed first. Arguments are filled by type: numbers into numeric parameters in
+   order, words that are choices of a `Literal`/`Enum` parameter into it, quoted text and
+   the remaining words (numbers no numeric parameter took among them) into string
+   parameters; `X is Y`, `X = Y` and `X to Y` split two of them at the separator
+   ("favorite color is dark blue"). A plural noun after a count other than 1 is made
+   singular ("2 widgets" -> "widget"). If a required argument is still missing, the call
+   is sent anyway with `ask_missing`, and the runtime asks the user.
 4. Anything else gets a short list of what it can do.
 """
 
@@ -37,8 +40,10 @@ _STOP = """a an the to of in on for my me i please can could would you it is are
     and or with from at by as what whats what's show tell give some any do does want like
     now then there here your our we us all"""
 STOPWORDS = frozenset(_STOP.split())
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*|-?\d+(?:\.\d+)?|\"[^\"]*\"|'[^']*'")
+# Words, numbers (a version like 1.4.2 stays one word), quoted text, and `=`.
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*|-?\d+(?:\.\d+)*|\"[^\"]*\"|'[^']*'|=")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_SEPARATORS = frozenset({"is", "=", "to"})  # `X is Y`: X and Y fill two string slots
 
 
 def _norm(word: str) -> str:
@@ -165,6 +170,8 @@ def _fill_numbers(
 def _singular(word: str) -> str:
     if len(word) > 3 and word.lower().endswith("ies"):
         return word[:-3] + "y"
+    if len(word) > 4 and word.lower().endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]  # glasses, boxes, watches
     if len(word) > 3 and word.lower().endswith("s") and not word.lower().endswith("ss"):
         return word[:-1]
     return word
@@ -185,24 +192,40 @@ def _fill_strings(
     if not slots:
         return
     quoted = [shlex.split(w)[0] for i, w in enumerate(words) if i not in used and w[:1] in "'\""]
-    rest = [
-        w
+    # Numbers no numeric parameter took are words like any other ("zip to 02134").
+    rest_at = [
+        i
         for i, w in enumerate(words)
         if i not in used
         and w[:1] not in "'\""
+        and w != "="
         and w.lower() not in STOPWORDS
         and w.lower() not in tool_words
         and _norm(w) not in tool_words
-        and not _NUMBER.match(w)
         and w.lower() not in {p.lower() for p in props}
     ]
-    values = quoted + rest
-    if len(slots) >= 2 and len(values) > len(slots):
+    values = quoted + [words[i] for i in rest_at]
+    split = _split_at_separator(words, rest_at) if len(slots) >= 2 and not quoted else None
+    if split is not None:
+        values = split
+    elif len(slots) >= 2 and len(values) > len(slots):
         values = [*values[: len(slots) - 1], " ".join(values[len(slots) - 1 :])]
     elif len(slots) == 1 and len(values) > 1 and not quoted:
         values = [" ".join(values)]
     for pname, value in zip(slots, values, strict=False):
         arguments[pname] = value
+
+
+def _split_at_separator(words: list[str], rest_at: list[int]) -> list[str] | None:
+    """`favorite color is dark blue` -> ["favorite color", "dark blue"], else None."""
+    for s, word in enumerate(words):
+        if word.lower() not in _SEPARATORS:
+            continue
+        before = [words[i] for i in rest_at if i < s]
+        after = [words[i] for i in rest_at if i > s]
+        if before and after:
+            return [" ".join(before), " ".join(after)]
+    return None
 
 
 def _tool_outputs(messages: list[Message]) -> str:

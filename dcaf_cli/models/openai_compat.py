@@ -28,6 +28,7 @@ from dcaf_cli.models.base import (
     ToolCall,
     Usage,
 )
+from dcaf_cli.models.common import env_number
 
 OPENAI_URL = "https://api.openai.com/v1"
 OLLAMA_URL = "http://localhost:11434"
@@ -123,8 +124,8 @@ def create(spec: str, options: ModelOptions) -> OpenAICompatModel:
         base_url=base_url.rstrip("/"),
         api_key=api_key or NO_KEY,
         options=options,
-        max_retries=int(_env_number("DCAF_MAX_RETRIES", DEFAULT_RETRIES)),
-        timeout=_env_number("DCAF_TIMEOUT", DEFAULT_TIMEOUT),
+        max_retries=int(env_number("DCAF_MAX_RETRIES", DEFAULT_RETRIES)),
+        timeout=env_number("DCAF_TIMEOUT", DEFAULT_TIMEOUT),
     )
 
 
@@ -134,17 +135,6 @@ def _ollama_url(host: str | None) -> str:
     if "://" not in url:
         url = f"http://{url}"
     return url if url.endswith("/v1") else f"{url}/v1"
-
-
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise UsageError(f"{name}={raw!r} is not a number of zero or more")
-    return value
 
 
 def to_messages(request: ModelRequest) -> list[ChatCompletionMessageParam]:

@@ -55,7 +55,7 @@ def load_script(path: Path) -> Script:
         return Script.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
+        where = ".".join(str(p) for p in err["loc"]) or "the top level"
         raise UsageError(f"model script {path}: {where}: {err['msg']}") from None
 
 
@@ -70,14 +70,20 @@ def _parse(raw: str, path: Path) -> Any:
         try:
             return yaml.safe_load(raw)
         except yaml.YAMLError as exc:
+            # The first line of a YAML error ("while parsing a flow node") says nothing on
+            # its own: name the problem and where it is.
+            mark = getattr(exc, "problem_mark", None)
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
             raise UsageError(
-                f"model script {path} is not valid YAML: {exc}".splitlines()[0]
+                " ".join(f"model script {path} is not valid YAML: {problem}{where}".split())
             ) from None
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise UsageError(
-            f"model script {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            f"model script {path} is not valid JSON: {exc.msg}"
+            f" at line {exc.lineno} column {exc.colno}"
         ) from None
 
 

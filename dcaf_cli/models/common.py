@@ -1,0 +1,40 @@
+"""Small pieces every provider needs: settings from the environment, and server messages
+made safe to show on one line."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+from dcaf_cli.errors import UsageError
+from dcaf_cli.redact import MASK, SECRET_VALUE
+
+DEFAULT_RETRIES = 2
+DEFAULT_TIMEOUT = 120.0
+
+
+def env_number(name: str, default: float) -> float:
+    """A setting such as `DCAF_MAX_RETRIES` or `DCAF_TIMEOUT`: a number of zero or more."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise UsageError(f"{name}={raw!r} is not a number of zero or more")
+    return value
+
+
+def origin(url: str) -> str:
+    """scheme://host:port of `url`, without path or any user:password part."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return "the endpoint"
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    """The first line of a server's message, short, with anything like a key masked."""
+    line = text.strip().splitlines()[0] if text.strip() else "no details"
+    line = SECRET_VALUE.sub(MASK, line)  # some servers quote the key they rejected
+    return line if len(line) <= limit else line[: limit - 1] + "…"
