@@ -34,11 +34,9 @@ from dcaf_cli.models.base import (
     ToolSpec,
     Usage,
 )
-from dcaf_cli.models.common import env_number, first_line, origin
+from dcaf_cli.models.common import DEFAULT_RETRIES, DEFAULT_TIMEOUT, env_number, first_line, origin
 
 DEFAULT_MAX_TOKENS = 4096
-DEFAULT_RETRIES = 2
-DEFAULT_TIMEOUT = 120.0  # seconds to wait for the server, per read
 _NO_KEY = "Could not resolve authentication method"  # the SDK's TypeError when no key is set
 
 Role = Literal["user", "assistant"]

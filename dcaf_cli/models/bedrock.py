@@ -33,11 +33,9 @@ from dcaf_cli.models.bedrock_format import (
     converse_args,
     reply_from_converse,
 )
-from dcaf_cli.models.common import env_number
+from dcaf_cli.models.common import DEFAULT_RETRIES, DEFAULT_TIMEOUT, env_number
 
 ENDPOINT_ENV = bedrock_errors.ENDPOINT_ENV
-DEFAULT_RETRIES = 2
-DEFAULT_TIMEOUT = 120.0  # seconds to wait for the service, per read
 T = TypeVar("T")
 
 

@@ -10,7 +10,7 @@ from dcaf_cli.errors import UsageError
 from dcaf_cli.redact import MASK, SECRET_VALUE
 
 DEFAULT_RETRIES = 2
-DEFAULT_TIMEOUT = 120.0
+DEFAULT_TIMEOUT = 120.0  # seconds to wait for the server, per read
 
 
 def env_number(name: str, default: float) -> float:

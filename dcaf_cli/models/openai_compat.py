@@ -28,7 +28,7 @@ from dcaf_cli.models.base import (
     ToolCall,
     Usage,
 )
-from dcaf_cli.models.common import env_number
+from dcaf_cli.models.common import DEFAULT_RETRIES, DEFAULT_TIMEOUT, env_number
 
 OPENAI_URL = "https://api.openai.com/v1"
 OLLAMA_URL = "http://localhost:11434"
@@ -37,8 +37,6 @@ MISSING_KEY = (
     "set OPENAI_API_KEY or pass --api-key (or --base-url for a local server that needs no key)"
 )
 USAGE = {"include_usage": True}  # ask for token counts in the last streamed chunk
-DEFAULT_RETRIES = 2
-DEFAULT_TIMEOUT = 120.0  # seconds to wait for the server, per read
 
 
 @dataclass(slots=True)
