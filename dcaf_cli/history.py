@@ -1,0 +1,170 @@
+"""Turn records: what each turn did to the session, so it can be shown, undone and replayed.
+
+A turn record in the session file is
+
+    {"n", "at", "input", "kind", "tool_calls", "reply", "patch", "undo", "messages"}
+
+where `patch` takes the session from before the turn to after it and `undo` takes it back
+(RFC 6902 JSON Patch documents from `diff.py`), and `messages` counts the conversation
+messages the turn appended. Everything here is pure: the caller saves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dcaf_cli import diff
+from dcaf_cli.errors import SessionFileError, UsageError
+from dcaf_cli.jsonvalue import copy_json
+from dcaf_cli.sessionfile import SessionFile, utc_timestamp
+
+Patch = list[diff.PatchOp]
+
+
+def record_turn(
+    doc: SessionFile,
+    *,
+    input: str,
+    changes: list[diff.Change],
+    tool_calls: list[dict[str, Any]],
+    reply: str | None,
+    messages: list[dict[str, Any]] | None = None,
+    kind: str = "chat",
+) -> dict[str, Any]:
+    """Append the record of a turn the caller has already applied to `doc`, and return it.
+
+    `doc.session` must already hold the turn's result and `messages` (the ones this turn
+    appended) must already be in `doc.messages`; the record remembers how many there
+    were, so that undoing the turn removes them again.
+    """
+    record: dict[str, Any] = {
+        "n": _next_number(doc.turns),
+        "at": utc_timestamp(),
+        "input": input,
+        "kind": kind,
+        "tool_calls": list(tool_calls),
+        "reply": reply,
+        # Copies: patch values would otherwise share objects with the live session, and
+        # a later in-place patch (an undo) would rewrite this turn's history too.
+        "patch": _detached(diff.to_patch(changes)),
+        "undo": _detached(diff.to_undo(changes)),
+        "messages": len(messages) if messages is not None else 0,
+    }
+    doc.turns.append(record)
+    return record
+
+
+def undo_turns(doc: SessionFile, n: int = 1) -> list[dict[str, Any]]:
+    """Reverse the last `n` turns in `doc`: session changes, messages and records.
+
+    All or nothing: if a record cannot be undone, `doc` is left as it was. Returns the
+    removed records, oldest first. The caller saves.
+    """
+    if n < 1:
+        raise UsageError(f"cannot undo {n} turns: give a number of turns of 1 or more")
+    if n > len(doc.turns):
+        raise UsageError(f"cannot undo {n} turns: the file has only {_turns(len(doc.turns))}")
+    undone = doc.turns[-n:]
+    dropped = sum(_message_count(turn) for turn in undone)
+    if dropped > len(doc.messages):
+        raise _broken(undone[-1], f"its records add up to {dropped} messages, more than exist")
+    _rewind(doc.session, undone)
+    del doc.turns[-n:]
+    if dropped:
+        del doc.messages[-dropped:]
+    return undone
+
+
+def session_at_turn(doc: SessionFile, n: int) -> dict[str, Any]:
+    """A copy of the session as it was right after turn `n` (0: before the first turn).
+
+    Rebuilt backwards, by applying undo patches to the current session, never forwards
+    from an empty one: the file may have begun from a bare object that already held data
+    (or from records trimmed away), so the state before the first turn is only known by
+    walking back from now, while the current state is always exactly known.
+    """
+    numbers = [turn.get("n") for turn in doc.turns]
+    if n == 0:
+        later = doc.turns
+    elif n in numbers:
+        later = doc.turns[numbers.index(n) + 1 :]
+    else:
+        raise UsageError(f"there is no turn {n}: {_turn_range(numbers)}")
+    state = dict(doc.session)  # _rewind copies the keys it changes; copy the rest too
+    _rewind(state, later)
+    return {key: copy_json(value) for key, value in state.items()}
+
+
+def _rewind(session: dict[str, Any], turns: Sequence[dict[str, Any]]) -> None:
+    """Apply the turns' undo patches, newest first, to `session` in place: all or nothing.
+
+    The patches run on copies of only the top-level keys they touch, so a patch that does
+    not fit leaves `session` untouched, and undoing a turn costs the size of those keys,
+    not of the whole session.
+    """
+    patches = [(turn, _undo_patch(turn)) for turn in reversed(turns)]
+    keys = {key for _, patch in patches for key in _top_keys(patch)}
+    scratch = {k: copy_json(session[k]) for k in keys if k in session}
+    for turn, patch in patches:
+        try:
+            diff.apply_patch(scratch, patch)  # in place: no path is the root (_undo_patch)
+        except (KeyError, IndexError, ValueError, TypeError) as exc:
+            raise _broken(turn, f"its undo patch does not fit the session ({exc!r})") from None
+    for key in keys:
+        if key in scratch:
+            session[key] = scratch[key]
+        else:
+            session.pop(key, None)
+
+
+def _undo_patch(turn: dict[str, Any]) -> Patch:
+    patch = turn.get("undo", [])
+    if not isinstance(patch, list) or not all(_is_op(op) for op in patch):
+        raise _broken(turn, 'its "undo" is not a JSON Patch (a list of operations)')
+    for op in patch:
+        if op["path"] == "":
+            raise _broken(
+                turn, "its undo patch replaces the whole session, which dcaf never writes"
+            )
+    return patch
+
+
+def _is_op(op: object) -> bool:
+    return isinstance(op, dict) and isinstance(op.get("path"), str) and "op" in op
+
+
+def _top_keys(patch: Patch) -> set[str]:
+    return {str(diff.parse_pointer(op["path"])[0]) for op in patch}
+
+
+def _detached(patch: Patch) -> Patch:
+    return [{**op, "value": copy_json(op["value"])} if "value" in op else op for op in patch]
+
+
+def _next_number(turns: list[dict[str, Any]]) -> int:
+    last = turns[-1].get("n") if turns else 0
+    return last + 1 if type(last) is int else len(turns) + 1
+
+
+def _message_count(turn: dict[str, Any]) -> int:
+    count = turn.get("messages", 0)
+    if type(count) is not int or count < 0:
+        raise _broken(turn, f'its "messages" count is {count!r}, not a whole number')
+    return count
+
+
+def _broken(turn: dict[str, Any], problem: str) -> SessionFileError:
+    return SessionFileError(
+        f"cannot undo turn {turn.get('n', '?')}: {problem}; nothing was changed"
+    )
+
+
+def _turns(count: int) -> str:
+    return "no turns" if count == 0 else "1 turn" if count == 1 else f"{count} turns"
+
+
+def _turn_range(numbers: list[Any]) -> str:
+    if not numbers:
+        return "the file has no turns yet"
+    return f"the file has turns {numbers[0]} to {numbers[-1]} (0 is before the first)"
