@@ -7,10 +7,11 @@ from typing import Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import WordCompleter
+from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 
 from dcaf_cli.conversation import Conversation
-from dcaf_cli.errors import ToolArgumentError
+from dcaf_cli.errors import ToolArgumentError, TurnCancelled
 from dcaf_cli.render.text import literal
 from dcaf_cli.render.turn import render_error, render_pending
 from dcaf_cli.results import Decision, PendingToolCall
@@ -45,7 +46,11 @@ class InteractiveDecider:
         return decisions
 
     async def _ask(self, message: str, **kwargs: Any) -> str:
-        answer: str = await self.prompt.prompt_async(message, **kwargs)
+        try:
+            answer: str = await self.prompt.prompt_async(message, **kwargs)
+        except EOFError:
+            # Ctrl-D at a question ends the turn (rolled back), not the REPL.
+            raise TurnCancelled("no answer (Ctrl-D)") from None
         return answer.strip()
 
     async def _approve(self, call: PendingToolCall) -> Decision:
@@ -112,10 +117,28 @@ class InteractiveDecider:
                 raw = await self._ask(
                     f"{name}{hint}: ", completer=WordCompleter(choices) if choices else None
                 )
-                if raw:
+                if not raw:
+                    continue
+                value = _typed(raw, param.json_type if param is not None else "")
+                problem = _problem(param.annotation if param is not None else None, value)
+                if problem is None:
                     break
-            arguments[name] = _typed(raw, param.json_type if param is not None else "")
+                self.console.print(render_error(f"{name}: {problem}; try again"))
+            arguments[name] = value
         return Decision(call.id, True, input=arguments)
+
+
+def _problem(annotation: Any, value: Any) -> str | None:
+    """Why `value` does not fit the parameter's type (asked again at once), or None."""
+    if annotation is None:
+        return None  # a remote tool: the server validates
+    try:
+        TypeAdapter(annotation).validate_python(value)
+    except ValidationError as exc:
+        return str(exc.errors()[0]["msg"])
+    except Exception:  # an annotation pydantic cannot build alone: the tool will check
+        return None
+    return None
 
 
 def _typed(raw: str, json_type: str) -> Any:
