@@ -1,0 +1,75 @@
+"""`dcaf serve`: expose an agent over the HelpDesk protocol (HTTP)."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Annotated
+
+import typer
+
+from dcaf_cli.cli.app import app
+from dcaf_cli.errors import UsageError
+
+EXAMPLES = (
+    "Examples:\n\n"
+    "  dcaf serve shop                                  # http://127.0.0.1:8000\n\n"
+    "  dcaf serve agents/deploy.py --port 9000 --model openai:gpt-4o-mini\n\n"
+    "  DCAF_SESSION_SECRET=... dcaf serve shop --host 0.0.0.0 --workers 4\n\n"
+    '  curl -s localhost:8000/api/chat -d \'{"messages": [{"role": "user", '
+    '"content": "add 2 widgets"}]}\'\n\n'
+    "  dcaf run --url http://127.0.0.1:8000 --session cart.json"
+)
+
+
+@app.command(epilog=EXAMPLES)
+def serve(  # noqa: PLR0917  (Typer reads the parameters)
+    agent: Annotated[
+        str,
+        typer.Argument(
+            help="The agent: a file (agents/shop.py[:name]), a module (pkg.mod[:name]) or a "
+            "built-in (notes, shop, deploy, counter).",
+        ),
+    ] = "notes",
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to bind; 0.0.0.0 for every interface.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Worker processes. The server keeps no session state, so any worker (or "
+            "host, with DCAF_SESSION_SECRET set) can answer any request.",
+        ),
+    ] = 1,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="offline, script:FILE, openai:MODEL, ollama:MODEL, anthropic:MODEL, "
+            "bedrock:MODEL_ID. Default: the agent's own, else offline.",
+            show_default=False,
+        ),
+    ] = None,
+    max_body: Annotated[
+        int,
+        typer.Option("--max-body", min=1, help="Largest request body accepted, in bytes (413)."),
+    ] = 4 * 1024 * 1024,
+) -> None:
+    """Serve AGENT over HTTP: GET /health, POST /api/chat, POST /api/chat-stream (NDJSON).
+
+    The session travels in each request and comes back in the reply's data.session.
+
+    Calls needing approval go out signed; only a call this server proposed can be approved.
+
+    With DCAF_SESSION_SECRET set, sessions are signed too, and edited ones are refused.
+    """
+    if importlib.util.find_spec("fastapi") is None or importlib.util.find_spec("uvicorn") is None:
+        raise UsageError("dcaf serve needs FastAPI and uvicorn: pip install 'dcaf-cli[server]'")
+    from dcaf_cli.server.entry import ServeOptions
+    from dcaf_cli.server.entry import serve as run_server
+
+    options = ServeOptions(host, port, workers, model, max_body)
+    run_server(agent, options, announce=lambda line: typer.echo(f"dcaf: {line}", err=True))

@@ -1,0 +1,222 @@
+"""`RemoteAgent`: a HelpDesk-protocol server, driven like any local agent.
+
+It sends the conversation with the session in the last user message's `data.session`,
+streams `/api/chat-stream` (falling back to `/api/chat` when the server has no stream
+endpoint), turns the stream into the runtime's events, and applies the session the
+server returns to the caller's `Session`. So `complete_turn`, the REPL, the renderer and
+the session file work unchanged: approvals pause the turn, the decisions go back as the
+next request, and the server runs (or refuses) the calls.
+
+A server that returns no session (the reference server drops `data`) leaves the local
+session as it was; the response says so in `data["session_missing"]` (and the REPL tells
+the user once). A network error, a timeout, a 4xx/5xx or a reply that is not a HelpDesk
+message is `AgentResponse.error`, one line, with the session untouched.
+
+With `DCAF_SESSION_SECRET` on the server, the signature it returns with each session
+(`data.session_signature`) is sent back with that session: remembered here, and kept in
+the conversation's assistant messages so a new process can find it again.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import ssl
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from dcaf_cli.agent import Messages, SessionLike
+from dcaf_cli.errors import UsageError
+from dcaf_cli.protocol import WireMessage, incoming_session, parse_messages
+from dcaf_cli.remote_wire import RemoteError, StreamReader, error_line, to_response
+from dcaf_cli.results import AgentResponse, EventSink
+from dcaf_cli.server.signing import digest
+from dcaf_cli.session import Session
+from dcaf_cli.tools import Tool
+from dcaf_cli.turn import TurnOptions, changes_of
+
+if TYPE_CHECKING:
+    import httpx
+
+_NOT_SENT = ("session", "session_signature")
+
+
+class RemoteAgent:
+    """An agent behind a URL that speaks the HelpDesk protocol."""
+
+    def __init__(
+        self, url: str, *, timeout: float = 120.0, stream: bool = True, name: str = "remote"
+    ) -> None:
+        try:
+            import httpx  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                "talking to an agent server needs httpx", hint="pip install 'dcaf-cli[server]'"
+            ) from None
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"bad server URL {url!r}: it must start with http:// or https://")
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.stream = stream
+        self.name = name
+        self._signatures: dict[str, str] = {}  # session digest -> the server's signature
+
+    @property
+    def tools(self) -> list[Tool[..., Any]]:
+        return []
+
+    @property
+    def model_name(self) -> str:
+        return f"remote:{self.url}"
+
+    async def arun(
+        self,
+        messages: Messages,
+        *,
+        session: SessionLike = None,
+        context: Mapping[str, Any] | None = None,
+        on_event: EventSink | None = None,
+        options: TurnOptions | None = None,
+    ) -> AgentResponse:
+        wire = parse_messages(messages)
+        live = _live_session(session, wire)
+        body = self._body(wire, live.to_dict(), context or {})
+        try:
+            reply = await self._exchange(body, on_event)
+            response = to_response(reply, live)
+        except RemoteError as exc:
+            return AgentResponse("", live, error=str(exc))
+        if response.error is None:
+            self._apply(reply, response, live)
+        return response
+
+    # -- the request ---------------------------------------------------------------------
+
+    def _body(
+        self, wire: list[WireMessage], session: dict[str, Any], context: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        plain = [_plain(m) for m in wire]
+        last_user = max((i for i, m in enumerate(plain) if m["role"] == "user"), default=None)
+        if last_user is None:
+            raise UsageError("the conversation has no user message to send")
+        data = plain[last_user].setdefault("data", {})
+        data["session"] = session
+        known = self._signatures.get(digest(session)) if self._signatures else None
+        signature = known or _last_signature(wire)
+        if signature:
+            data["session_signature"] = signature
+        return {**context, "messages": plain}
+
+    async def _exchange(self, body: dict[str, Any], on_event: EventSink | None) -> Any:
+        import httpx
+
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=self._verify()) as client:
+                if self.stream:
+                    reply = await self._streamed(client, body, on_event)
+                    if reply is not None:
+                        return reply
+                    self.stream = False  # no stream endpoint: plain requests from now on
+                return await self._plain_request(client, body)
+        except httpx.TimeoutException:
+            raise RemoteError(f"{self.url} did not answer within {self.timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise RemoteError(f"cannot reach {self.url}: {error_line(exc)}") from None
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        # Building httpx's default context costs ~0.1-0.5 s; build it once per process,
+        # and not at all for plain http.
+        return _ssl_context() if self.url.startswith("https:") else False
+
+    async def _plain_request(self, client: httpx.AsyncClient, body: dict[str, Any]) -> Any:
+        response = await client.post(f"{self.url}/api/chat", json=body)
+        if response.status_code >= 400:
+            raise RemoteError(_status_problem(response.status_code, response.text))
+        try:
+            return response.json()
+        except ValueError:
+            raise RemoteError(f"{self.url} answered with something that is not JSON") from None
+
+    async def _streamed(
+        self, client: httpx.AsyncClient, body: dict[str, Any], on_event: EventSink | None
+    ) -> dict[str, Any] | None:
+        async with client.stream("POST", f"{self.url}/api/chat-stream", json=body) as response:
+            if response.status_code in (404, 405):
+                return None
+            if response.status_code >= 400:
+                text = (await response.aread()).decode(errors="replace")
+                raise RemoteError(_status_problem(response.status_code, text))
+            reader = StreamReader(on_event)
+            # Split on b"\n" only: `aiter_lines` also splits on U+2028 and friends, which
+            # a server may leave raw inside JSON strings.
+            pending = b""
+            async for chunk in response.aiter_bytes():
+                *lines, pending = (pending + chunk).split(b"\n")
+                for raw in lines:
+                    reader.feed(raw.decode(errors="replace"))
+            reader.feed(pending.decode(errors="replace"))
+            return reader.message()
+
+    # -- the reply -----------------------------------------------------------------------
+
+    def _apply(self, reply: Any, response: AgentResponse, live: Session) -> None:
+        data = reply.get("data") if isinstance(reply, dict) else None
+        session = data.get("session") if isinstance(data, dict) else None
+        if not isinstance(session, dict):
+            response.data["session_missing"] = True  # the UI says so, once per conversation
+            return
+        tx = live.transaction()
+        try:
+            live.replace_all(session)
+        except (TypeError, ValueError) as exc:
+            tx.rollback()
+            response.error = f"the server returned a session that is not JSON data: {exc}"
+            return
+        response.changes = changes_of(tx)
+        tx.commit()
+        signature = data.get("session_signature") if isinstance(data, dict) else None
+        if isinstance(signature, str):
+            self._signatures = {digest(session): signature}
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+def _live_session(session: SessionLike, wire: list[WireMessage]) -> Session:
+    if isinstance(session, Session):
+        return session
+    return Session.from_dict(session if session is not None else incoming_session(wire) or {})
+
+
+def _plain(message: WireMessage) -> dict[str, Any]:
+    """A message as sent: no stale sessions, no empty lists."""
+    out = message.model_dump(mode="json", exclude_none=True)
+    data = {
+        k: v for k, v in out.pop("data", {}).items() if k not in _NOT_SENT and v not in ([], {})
+    }
+    if data:
+        out["data"] = data
+    return out
+
+
+def _last_signature(wire: list[WireMessage]) -> str | None:
+    """The session signature the server last gave, as kept in the conversation."""
+    for message in reversed(wire):
+        if message.role == "assistant":
+            value = (message.data.model_extra or {}).get("session_signature")
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _status_problem(status: int, text: str) -> str:
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    detail = body.get("error") or body.get("detail") if isinstance(body, dict) else None
+    shown = detail if isinstance(detail, str) else " ".join(text.split())[:200]
+    return f"the server answered {status}: {shown or '(no details)'}"

@@ -1,0 +1,100 @@
+"""The HelpDesk-protocol HTTP server: `create_app(agent)` is an ASGI app (FastAPI).
+
+    GET  /health                  {"status": "ok", "agent": ..., "model": ...}
+    POST /api/chat                one assistant message (alias /api/sendMessage)
+    POST /api/chat-stream         NDJSON events, `done` last (alias /api/sendMessageStream)
+
+The request is `{"messages": [...], ...}`; the session comes in the last user message's
+`data.session` and goes back in the reply's `data.session`, beside `data.tool_calls`
+(pending approvals, each signed: see `signing`) and `data.executed_tool_calls`. Every
+other top-level field reaches the agent as `context`. Refusals are 4xx with
+`{"error": "..."}`; a failing turn is a 200 whose `data.error` says why and whose session
+is the one that came in. No state is kept between requests, so the app scales out as
+ordinary ASGI workers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+
+from dcaf_cli.agent import AgentLike
+from dcaf_cli.server.intake import DEFAULT_MAX_BODY, ChatInput, HTTPProblem
+from dcaf_cli.server.service import ChatService
+from dcaf_cli.server.signing import DEFAULT_TTL, Signer
+from dcaf_cli.server.stream import stream_reply
+
+CHAT_PATHS = ("/api/chat", "/api/sendMessage")
+STREAM_PATHS = ("/api/chat-stream", "/api/sendMessageStream")
+NDJSON = "application/x-ndjson"
+
+
+def create_app(
+    agent: AgentLike,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+    secret: str | None = None,
+    approval_key: bytes | None = None,
+    approval_ttl: float = DEFAULT_TTL,
+) -> FastAPI:
+    """The app serving `agent`.
+
+    `secret` (what `dcaf serve` reads from `DCAF_SESSION_SECRET`) signs proposals and
+    sessions and makes the server refuse sessions it did not sign. Without it, proposals
+    are signed with `approval_key`, or a random key per process: with several worker
+    processes and no secret, give them all the same `approval_key`.
+    """
+    service = ChatService(agent, Signer.create(secret, approval_key, approval_ttl), max_body_bytes)
+    app = FastAPI(title=f"dcaf: {agent.name}", docs_url=None, redoc_url=None)
+    app.state.service = service
+
+    async def health() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "agent": agent.name,
+            "model": agent.model_name,
+            "signed_sessions": service.signer.signs_sessions,
+        }
+
+    async def chat(request: Request) -> Response:
+        prepared = await _prepare(service, request)
+        if isinstance(prepared, Response):
+            return prepared
+        reply = await service.answer(prepared)
+        return Response(reply.body, media_type="application/json")
+
+    async def chat_stream(request: Request) -> Response:
+        prepared = await _prepare(service, request)
+        if isinstance(prepared, Response):
+            return prepared
+        return StreamingResponse(stream_reply(service, prepared), media_type=NDJSON)
+
+    app.add_api_route("/health", health, methods=["GET"])
+    for path in CHAT_PATHS:
+        app.add_api_route(path, chat, methods=["POST"])
+    for path in STREAM_PATHS:
+        app.add_api_route(path, chat_stream, methods=["POST"])
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    return app
+
+
+async def _prepare(service: ChatService, request: Request) -> ChatInput | Response:
+    """The checked request, or the 4xx response refusing it."""
+    try:
+        return await service.prepare(request.stream(), request.headers.get("content-length"))
+    except HTTPProblem as problem:
+        return JSONResponse({"error": problem.message}, status_code=problem.status)
+    except ClientDisconnect:
+        return JSONResponse({"error": "the client left before sending the whole body"}, 400)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Routing errors (404, 405) in the protocol's error shape."""
+    status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
+    detail = exc.detail if isinstance(exc, StarletteHTTPException) else "internal error"
+    headers = getattr(exc, "headers", None)
+    return JSONResponse({"error": f"{request.url.path}: {detail}"}, status, headers=headers)

@@ -1,0 +1,115 @@
+"""Running the server: `serve()` for `dcaf serve`, `app_from_env()` for worker processes.
+
+With one worker the app object is handed to uvicorn. With several, uvicorn needs an
+import string, so the agent spec and settings travel in environment variables and each
+worker builds its own app with `app_from_env` (uvicorn's factory mode)::
+
+    DCAF_SERVE_AGENT=dcaf_cli.examples.shop uvicorn --factory \\
+        dcaf_cli.server.entry:app_from_env --workers 4
+
+Approval signatures must verify in whichever worker gets the decision: the key comes
+from `DCAF_SESSION_SECRET` when set (any number of hosts), else `serve()` draws one
+random key and hands it to all its workers in `DCAF_APPROVAL_KEY` (one host).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from dcaf_cli.agent import AgentLike
+from dcaf_cli.errors import UsageError
+from dcaf_cli.loader import DEFAULT_AGENT, load_agent
+from dcaf_cli.server.app import create_app
+from dcaf_cli.server.intake import DEFAULT_MAX_BODY
+
+ENV_AGENT = "DCAF_SERVE_AGENT"
+ENV_MODEL = "DCAF_SERVE_MODEL"
+ENV_MAX_BODY = "DCAF_SERVE_MAX_BODY"
+ENV_SECRET = "DCAF_SESSION_SECRET"
+ENV_APPROVAL_KEY = "DCAF_APPROVAL_KEY"
+FACTORY = "dcaf_cli.server.entry:app_from_env"
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    model: str | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    log_level: str = "info"
+
+
+def build_agent(spec: str, model: str | None = None) -> AgentLike:
+    """Load the agent, switch its model, and resolve the model now (a missing provider
+    SDK is one line at startup, not an error on the first request)."""
+    agent = load_agent(spec)
+    if model:
+        use_model: Callable[[str], None] | None = getattr(agent, "use_model", None)
+        if use_model is None:
+            raise UsageError(f"--model does not apply to {spec!r}: it is {agent.model_name}")
+        use_model(model)
+    resolve: Callable[[], object] | None = getattr(agent, "resolved_model", None)
+    if resolve is not None:
+        resolve()
+    return agent
+
+
+def _approval_key() -> bytes | None:
+    value = os.environ.get(ENV_APPROVAL_KEY, "")
+    try:
+        return bytes.fromhex(value) or None
+    except ValueError:
+        raise UsageError(f"{ENV_APPROVAL_KEY} must be hex") from None
+
+
+def app_from_env() -> FastAPI:
+    """The app a worker process serves, built from the environment (see above)."""
+    agent = build_agent(os.environ.get(ENV_AGENT) or DEFAULT_AGENT, os.environ.get(ENV_MODEL))
+    max_body = os.environ.get(ENV_MAX_BODY, "")
+    return create_app(
+        agent,
+        max_body_bytes=int(max_body) if max_body.isdigit() else DEFAULT_MAX_BODY,
+        secret=os.environ.get(ENV_SECRET) or None,
+        approval_key=_approval_key(),
+    )
+
+
+def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | None = None) -> None:
+    """Serve `spec` until interrupted (blocks); `announce` hears where, once it loaded."""
+    import uvicorn
+
+    if options.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    agent = build_agent(spec, options.model)  # fail here, before binding the port
+    if announce is not None:
+        where = f"http://{options.host}:{options.port}"
+        announce(f"serving {agent.name} ({agent.model_name}) at {where}/api/chat (Ctrl-C stops)")
+    if not os.environ.get(ENV_SECRET) and not os.environ.get(ENV_APPROVAL_KEY):
+        os.environ[ENV_APPROVAL_KEY] = secrets.token_hex(32)
+    os.environ[ENV_AGENT] = spec
+    os.environ[ENV_MAX_BODY] = str(options.max_body_bytes)
+    if options.model:
+        os.environ[ENV_MODEL] = options.model
+    host, port, level = options.host, options.port, options.log_level
+    if options.workers == 1:
+        app = app_with(agent, options.max_body_bytes)
+        uvicorn.run(app, host=host, port=port, log_level=level)
+    else:
+        uvicorn.run(
+            FACTORY, factory=True, workers=options.workers, host=host, port=port, log_level=level
+        )
+
+
+def app_with(agent: AgentLike, max_body_bytes: int) -> FastAPI:
+    return create_app(
+        agent,
+        max_body_bytes=max_body_bytes,
+        secret=os.environ.get(ENV_SECRET) or None,
+        approval_key=_approval_key(),
+    )

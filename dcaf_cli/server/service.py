@@ -1,0 +1,138 @@
+"""One chat request, start to end: check it, run the turn off the event loop, answer.
+
+Why a thread per turn rather than `await agent.arun(...)` on the server's loop: tools,
+custom agent functions, interceptors and some provider SDKs (boto3) are synchronous, and
+the runtime calls sync tools directly, so awaiting `arun` on the loop would let one slow
+tool stall every other request of the worker. `anyio.to_thread.run_sync` runs the whole
+turn on its own loop in a worker thread (anyio's default limit: 40 at once per process);
+the server's loop only parses, signs and streams.
+
+The server keeps no session state: the session comes in with the request and goes back
+in the reply. If the turn fails, the reply carries `data.error` and the incoming session
+unchanged, never a half-applied one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import anyio.to_thread
+
+from dcaf_cli.agent import AgentLike
+from dcaf_cli.execution import one_line
+from dcaf_cli.results import AgentResponse, EventSink
+from dcaf_cli.runner import run_sync
+from dcaf_cli.server.approvals import check_decisions
+from dcaf_cli.server.intake import (
+    ChatInput,
+    HTTPProblem,
+    parse_chat,
+    parse_json,
+    read_limited,
+    session_signature,
+)
+from dcaf_cli.server.signing import Proposal, Signer, digest
+from dcaf_cli.turn import TurnOptions
+
+# Line breaks to `str.splitlines()` (and so to many NDJSON readers) that JSON leaves raw.
+_SPLITLINES_ONLY = (
+    (b"\xc2\x85", b"\\u0085"),
+    (b"\xe2\x80\xa8", b"\\u2028"),
+    (b"\xe2\x80\xa9", b"\\u2029"),
+)
+
+
+def encode(value: object) -> bytes:
+    """Compact UTF-8 JSON with no character any line reader could split on."""
+    out = json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+    for raw, escaped in _SPLITLINES_ONLY:
+        out = out.replace(raw, escaped)
+    return out
+
+
+@dataclass(slots=True)
+class Reply:
+    """The assistant message, and its JSON encoding (known to encode)."""
+
+    message: dict[str, Any]
+    body: bytes
+
+    @property
+    def error(self) -> str | None:
+        error = self.message["data"].get("error")
+        return None if error is None else str(error)
+
+
+class ChatService:
+    def __init__(self, agent: AgentLike, signer: Signer, max_body_bytes: int) -> None:
+        self.agent = agent
+        self.signer = signer
+        self.max_body_bytes = max_body_bytes
+        self.options = TurnOptions(
+            max_rounds=int(getattr(agent, "max_rounds", 10)), allow_edits=False
+        )
+
+    async def prepare(self, body: Any, content_length: str | None) -> ChatInput:
+        """Read and check a request; HTTPProblem (4xx) before any agent code runs."""
+        raw = await read_limited(body, content_length, self.max_body_bytes)
+        chat = parse_chat(parse_json(raw))
+        problem = self.signer.session_problem(chat.session, session_signature(chat.messages))
+        if problem is not None:
+            raise HTTPProblem(403, problem)
+        check_decisions(chat.messages, chat.session, self.signer)
+        return chat
+
+    async def answer(self, chat: ChatInput, on_event: EventSink | None = None) -> Reply:
+        """Run the turn in a worker thread; never raises for what the agent does."""
+        try:
+            response = await anyio.to_thread.run_sync(partial(self._run, chat, on_event))
+        except Exception as exc:
+            return self.failure(chat, one_line(exc))
+        if response.error is not None:
+            return self.failure(chat, response.error)
+        try:
+            message = self._message(response)
+            return Reply(message, encode(message))
+        except (TypeError, ValueError, RecursionError) as exc:
+            return self.failure(chat, f"the agent's reply is not JSON data: {one_line(exc)}")
+
+    def failure(self, chat: ChatInput, error: str) -> Reply:
+        """An error reply carrying the session exactly as it came in."""
+        data: dict[str, Any] = {
+            "session": chat.session,
+            "tool_calls": [],
+            "executed_tool_calls": [],
+            "error": error,
+        }
+        self._sign_session(data)
+        message = {"role": "assistant", "content": "", "data": data}
+        return Reply(message, encode(message))
+
+    def _run(self, chat: ChatInput, on_event: EventSink | None) -> AgentResponse:
+        turn = self.agent.arun(
+            chat.messages,
+            session=chat.live,
+            context=chat.context,
+            on_event=on_event,
+            options=self.options,
+        )
+        return run_sync(turn)
+
+    def _message(self, response: AgentResponse) -> dict[str, Any]:
+        session = response.session
+        session_digest = digest(session) if response.pending_tool_calls else ""
+        for call in response.pending_tool_calls:
+            proposal = Proposal(call.id, call.name, call.reason, call.input, session_digest)
+            call.signature = self.signer.sign_proposal(proposal)
+        message = response.to_message(include_session=False)
+        message["data"]["session"] = session
+        self._sign_session(message["data"])
+        return message
+
+    def _sign_session(self, data: dict[str, Any]) -> None:
+        signature = self.signer.sign_session(data["session"])
+        if signature is not None:
+            data["session_signature"] = signature
