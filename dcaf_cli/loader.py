@@ -19,6 +19,7 @@ from typing import Any
 
 from dcaf_cli.agent import Agent, AgentLike, FunctionAgent
 from dcaf_cli.errors import AgentLoadError
+from dcaf_cli.execution import one_line
 from dcaf_cli.tools import Tool
 
 DEFAULT_AGENT = "dcaf_cli.examples.notes"
@@ -64,7 +65,8 @@ def _import(target: str, spec: str) -> ModuleType:
     except AgentLoadError:
         raise
     except ModuleNotFoundError as exc:
-        if exc.name and target.startswith(exc.name):
+        # The spec itself (or a package on its path) is missing, not something it imports.
+        if exc.name and (target == exc.name or target.startswith(exc.name + ".")):
             raise AgentLoadError(
                 f"agent {spec!r}: no module named {exc.name!r}",
                 hint="give a file path (agents/shop.py) or an importable module",
@@ -75,9 +77,8 @@ def _import(target: str, spec: str) -> ModuleType:
             f"agent {spec!r} has a syntax error at {exc.filename}:{exc.lineno}: {exc.msg}"
         ) from exc
     except Exception as exc:
-        raise AgentLoadError(
-            f"agent {spec!r} failed to import: {type(exc).__name__}: {exc}"
-        ) from exc
+        # One line, whatever the exception's message holds.
+        raise AgentLoadError(f"agent {spec!r} failed to import: {one_line(exc)}") from exc
 
 
 def _import_file(path: Path, spec: str) -> ModuleType:

@@ -123,11 +123,12 @@ class Turn:
             )
             if reply.usage is not None:
                 self.usage.update(reply.usage.as_dict())
+            # This reply's usage, not the turn's running total: interceptors written as the
+            # seed's `track_response_metrics` add it up themselves.
+            usage = reply.usage.as_dict() if reply.usage is not None else None
             response = await apply_interceptors(
                 self.setup.response_interceptors,
-                LLMResponse(
-                    reply.text, reply.tool_calls, self.session, dict(self.usage), self.context
-                ),
+                LLMResponse(reply.text, reply.tool_calls, self.session, usage, self.context),
             )
             if not response.tool_calls:
                 return self._response(response.text)
@@ -201,7 +202,8 @@ class Turn:
     ) -> None:
         if decision is not None and decision.name != proposed.name:
             raise UsageError(
-                f"the decision for call {proposed.id} names {decision.name!r}, not {proposed.name!r}"
+                f"the decision for call {proposed.id} names {decision.name!r},"
+                f" not {proposed.name!r}"
             )
         if decision is not None and decision.execute:
             arguments = decision.input
@@ -231,6 +233,10 @@ class Turn:
             return None
         types = {p.name: p.json_type for p in tool.params}
         call = parse_slash_call(last.content, types)
+        if not tool.missing(call.arguments):
+            # A typo in a call the user typed is theirs, not a result for a model to read:
+            # the turn fails (nothing recorded) with the problem in one line.
+            tool.validate(call.arguments)
         return self._unique(ToolCall("direct-1", tool.name, call.arguments))
 
     def _unique(self, call: ToolCall) -> ToolCall:

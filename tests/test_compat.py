@@ -1,0 +1,245 @@
+"""Seed compatibility: agent files written with the DCAF framework's imports load and run
+unchanged when the real `dcaf` package is not installed."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import textwrap
+import types
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dcaf_cli import Agent, FunctionAgent, Session
+from dcaf_cli.compat import install, served
+from dcaf_cli.loader import load_agent
+
+pytestmark = pytest.mark.skipif(
+    "dcaf" not in sys.modules and importlib.util.find_spec("dcaf") is not None,
+    reason="the real dcaf package is installed; the stand-ins step aside",
+)
+
+SEED_TOOLS = '''
+from dcaf.core import Session, Agent
+from dcaf.tools import tool
+from dcaf.core.primitives import AgentResult
+from typing import Literal
+
+
+@tool(description="Add item to shopping cart")
+def add_to_cart(item: str, quantity: int, session: Session) -> str:
+    """Add an item to the user's cart."""
+    cart = session.get("cart", [])
+    cart.append({"item": item, "quantity": quantity})
+    session.set("cart", cart)
+
+    total_items = sum(i["quantity"] for i in cart)
+    return f"Added {quantity}x {item}. Cart now has {total_items} items."
+
+
+@tool(description="Checkout and complete purchase")
+def checkout(session: Session) -> str:
+    """Complete the purchase."""
+    cart = session.get("cart", [])
+
+    if not cart:
+        return "Cannot checkout - cart is empty."
+
+    total_items = sum(i["quantity"] for i in cart)
+    session.delete("cart")  # Clear after checkout
+
+    return f"✅ Order placed! {total_items} items will be shipped."
+
+
+@tool(requires_approval=True, description="Execute the deployment")
+def execute_deployment(session: Session) -> str:
+    """Execute the pending deployment (requires approval)."""
+    session.delete("deployment")
+    return "deployed"
+
+
+agent = Agent(tools=[add_to_cart, checkout, execute_deployment])
+'''
+
+SEED_SERVE = '''
+from dcaf.core import serve, Session
+from dcaf.core.primitives import AgentResult
+
+def my_agent(messages: list, context: dict, session: Session) -> AgentResult:
+    """Custom agent with session access."""
+    # Read from session
+    call_count = session.get("call_count", 0)
+
+    # Modify session
+    session.set("call_count", call_count + 1)
+    session.set("last_message", messages[-1]["content"])
+
+    # Return result with session data
+    return AgentResult(
+        text=f"This is call #{call_count + 1}",
+        session=session.to_dict(),  # Include updated session in response
+    )
+
+serve(my_agent)
+'''
+
+SEED_SERVE_OLD_STYLE = """
+from dcaf.core import serve
+from dcaf.core.primitives import AgentResult
+
+# Old style (still supported)
+def my_agent(messages: list, context: dict) -> AgentResult:
+    return AgentResult(text="Hello!")
+
+serve(my_agent, port=8000)
+"""
+
+SEED_INTERCEPTORS = '''
+from dcaf.core import Agent, LLMRequest, LLMResponse, Session
+from dcaf.tools import tool
+
+
+@tool(description="Recall a value")
+def recall(key: str, session: Session) -> str:
+    """Retrieve a value from session."""
+    value = session.get(key)
+    if value is None:
+        return f"I don't remember '{key}'"
+    return f"{key} is '{value}'"
+
+
+def add_user_context(request: LLMRequest) -> LLMRequest:
+    """Add user-specific context from session."""
+    user_name = request.session.get("user_name", "User")
+    request.add_system_context(f"User: {user_name}")
+    count = request.session.get("request_count", 0)
+    request.session.set("request_count", count + 1)
+    return request
+
+
+def track_response_metrics(response: LLMResponse) -> LLMResponse:
+    response.session.set("had_tool_calls", response.has_tool_calls())
+    return response
+
+
+agent = Agent(
+    tools=[recall],
+    request_interceptors=add_user_context,
+    response_interceptors=track_response_metrics,
+)
+'''
+
+
+def write(folder: Path, source: str, name: str = "seed_agent.py") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return path
+
+
+def user(text: str) -> dict[str, Any]:
+    return {"role": "user", "content": text}
+
+
+def test_a_seed_tools_file_loads_and_runs_unchanged(tmp_path: Path) -> None:
+    agent = load_agent(str(write(tmp_path, SEED_TOOLS)))
+    assert isinstance(agent, Agent)
+    assert [t.name for t in agent.tools] == ["add_to_cart", "checkout", "execute_deployment"]
+    first = agent.run([user("add 2 Widgets to my cart")], session={})
+    assert first.text == "Added 2x Widget. Cart now has 2 items."
+    assert first.session == {"cart": [{"item": "Widget", "quantity": 2}]}
+    second = agent.run([user("checkout")], session=first.session)
+    assert second.text == "✅ Order placed! 2 items will be shipped."
+    assert second.session == {}
+    paused = agent.run([user("/execute_deployment")], session={"deployment": {}})
+    assert [p.name for p in paused.pending_tool_calls] == ["execute_deployment"]
+
+
+def test_seed_imports_give_dcaf_cli_objects() -> None:
+    install()
+    from dcaf.core import Agent as SeedAgent
+    from dcaf.core import Session as SeedSession
+    from dcaf.core.primitives import AgentResult as SeedResult
+    from dcaf.core.session import Session as SeedSession2
+    from dcaf.tools import tool as seed_tool
+
+    import dcaf_cli
+
+    assert SeedSession is SeedSession2 is dcaf_cli.Session
+    assert SeedAgent is dcaf_cli.Agent
+    assert SeedResult is dcaf_cli.AgentResult
+    assert seed_tool is dcaf_cli.tool
+    import dcaf
+
+    assert dcaf.core.primitives.AgentResult is dcaf_cli.AgentResult
+
+
+def test_a_seed_file_calling_serve_loads_the_served_agent(tmp_path: Path) -> None:
+    agent = load_agent(str(write(tmp_path, SEED_SERVE)))
+    assert isinstance(agent, FunctionAgent)
+    assert agent.name == "my_agent"
+    assert served == []  # taken by the loader, not left for the next load
+    session: dict[str, Any] = {}
+    for n in (1, 2):
+        response = agent.run([user(f"hello {n}")], session=session)
+        assert response.text == f"This is call #{n}"
+        assert response.session == {"call_count": n, "last_message": f"hello {n}"}
+        session = response.session
+
+
+def test_a_seed_old_style_serve_file(tmp_path: Path) -> None:
+    agent = load_agent(str(write(tmp_path, SEED_SERVE_OLD_STYLE)))
+    assert isinstance(agent, FunctionAgent)
+    assert not agent.wants_session
+    response = agent.run([user("hi")], session={"kept": 1})
+    assert (response.text, response.session) == ("Hello!", {"kept": 1})
+
+
+def test_a_seed_interceptors_file(tmp_path: Path) -> None:
+    agent = load_agent(str(write(tmp_path, SEED_INTERCEPTORS)))
+    response = agent.run([user("recall user_name")], session={"user_name": "Alice"})
+    assert response.text == "user_name is 'Alice'"
+    assert response.session == {"user_name": "Alice", "request_count": 2, "had_tool_calls": False}
+
+
+def test_a_seed_module_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name = f"seed_mod_{uuid.uuid4().hex[:8]}"
+    write(tmp_path, SEED_SERVE, f"{name}.py")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        agent = load_agent(name)
+        assert agent.name == "my_agent"
+        # Imported again (cached module: serve() does not run twice), still the same agent.
+        assert load_agent(f"{name}:my_agent").name == "my_agent"
+    finally:
+        sys.modules.pop(name, None)
+
+
+def test_a_file_with_agent_wins_over_a_served_function(tmp_path: Path) -> None:
+    source = (
+        SEED_SERVE + "\nfrom dcaf.core import Agent\nagent = Agent(tools=[], name='explicit')\n"
+    )
+    agent = load_agent(str(write(tmp_path, source)))
+    assert agent.name == "explicit"
+
+
+def test_the_stand_ins_step_aside_for_a_real_dcaf(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = types.ModuleType("dcaf")
+    for name in [m for m in sys.modules if m == "dcaf" or m.startswith("dcaf.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "dcaf", real)
+    install()
+    assert sys.modules["dcaf"] is real
+    assert "dcaf.core" not in sys.modules
+
+
+def test_the_stand_ins_session_is_the_real_session() -> None:
+    install()
+    from dcaf.core import Session as SeedSession
+
+    session = SeedSession()
+    session.set("x", 1)
+    assert isinstance(session, Session)
+    assert session.is_modified
