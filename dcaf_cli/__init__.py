@@ -3,17 +3,38 @@
 The library API agent files import::
 
     from dcaf_cli import Agent, AgentResult, LLMRequest, LLMResponse, Session, tool
+
+The names are imported on first use (PEP 562), so `import dcaf_cli.store` or `dcaf --help`
+does not pay for the agent runtime and pydantic.
 """
 
 from __future__ import annotations
 
-from dcaf_cli.agent import Agent, FunctionAgent
-from dcaf_cli.interceptors import InterceptorError, LLMRequest, LLMResponse
-from dcaf_cli.results import AgentResponse, AgentResult
-from dcaf_cli.session import Session, SessionValueError
-from dcaf_cli.tools import Tool, tool
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dcaf_cli.agent import Agent, FunctionAgent
+    from dcaf_cli.interceptors import InterceptorError, LLMRequest, LLMResponse
+    from dcaf_cli.results import AgentResponse, AgentResult
+    from dcaf_cli.session import Session, SessionValueError
+    from dcaf_cli.tools import Tool, tool
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "Agent": "dcaf_cli.agent",
+    "AgentResponse": "dcaf_cli.results",
+    "AgentResult": "dcaf_cli.results",
+    "FunctionAgent": "dcaf_cli.agent",
+    "InterceptorError": "dcaf_cli.interceptors",
+    "LLMRequest": "dcaf_cli.interceptors",
+    "LLMResponse": "dcaf_cli.interceptors",
+    "Session": "dcaf_cli.session",
+    "SessionValueError": "dcaf_cli.session",
+    "Tool": "dcaf_cli.tools",
+    "tool": "dcaf_cli.tools",
+}
 
 __all__ = [
     "Agent",
@@ -29,3 +50,16 @@ __all__ = [
     "__version__",
     "tool",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dcaf_cli' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dcaf_cli.diff import Change
-from dcaf_cli.jsonvalue import Path, format_path
+if TYPE_CHECKING:  # at run time only the type is needed: keep `dcaf session show` light
+    from dcaf_cli.diff import Change
+    from dcaf_cli.jsonvalue import Path
 
 SECRET_KEY = re.compile(
     r"(pass(word|wd|phrase)?|secret|token|api[_-]?key|apikey|authorization|auth|credential|"
@@ -57,17 +58,23 @@ def redact(value: Any, key: object = None) -> Any:
 
 def secret_paths(value: Any, path: Path = ()) -> list[str]:
     """Where in `value` secrets are stored, as display paths."""
-    found: list[str] = []
+    from dcaf_cli.jsonvalue import format_path  # imported here: it pulls in pydantic
+
+    return [format_path(p) for p in _secret_paths(value, path)]
+
+
+def _secret_paths(value: Any, path: Path) -> list[Path]:
     if path and is_secret_key(path[-1]) and value not in (None, "", [], {}):
-        return [format_path(path)]
+        return [path]
     if has_secret_value(value):
-        return [format_path(path)]
+        return [path]
+    found: list[Path] = []
     if isinstance(value, dict):
         for k, v in value.items():
-            found += secret_paths(v, (*path, k))
+            found += _secret_paths(v, (*path, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            found += secret_paths(v, (*path, i))
+            found += _secret_paths(v, (*path, i))
     return found
 
 

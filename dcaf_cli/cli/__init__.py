@@ -10,6 +10,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
 from dcaf_cli.errors import DcafError, ExitStatus
 
@@ -18,28 +19,43 @@ def _error(message: str) -> None:
     sys.stderr.write(f"dcaf: error: {message}\n")
 
 
+def _click_exception_class() -> Any:
+    """The usage-error base class of the click that Typer runs on.
+
+    Typer 0.2x vendors click as `typer._click` (and its errors are not the `click`
+    package's); older Typer uses `click` itself. Importing only the one in use also keeps
+    a second copy of click out of start-up.
+    """
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:  # Typer before it vendored click
+        from click import ClickException  # type: ignore[assignment]
+    return ClickException
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run `dcaf` with `argv` (default: the process's arguments) and exit."""
     sys.exit(run_cli(argv))
 
 
 def run_cli(argv: Sequence[str] | None = None) -> int:
-    import click
+    import typer
     import typer.main
 
     from dcaf_cli.cli.app import app
 
+    click_exception = _click_exception_class()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("DCAF_DEBUG") == "1"
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="dcaf", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
+    except click_exception as exc:
         exc.show()
         return int(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         sys.stderr.write("dcaf: interrupted\n")
         return int(ExitStatus.INTERRUPTED)
     except DcafError as exc:
@@ -54,8 +70,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        _error(
-            f"{type(exc).__name__}: {exc} (this is a bug in dcaf; run with --debug for the traceback)"
-        )
+        bug = "this is a bug in dcaf; run with --debug for the traceback"
+        _error(f"{type(exc).__name__}: {exc} ({bug})")
         return int(ExitStatus.ERROR)
     return int(result or 0)

@@ -12,6 +12,7 @@ EXTRAS = {
     "bedrock": "boto3",
     "server": "fastapi",
     "yaml": "yaml",
+    "fast": "orjson",
 }
 
 

@@ -19,7 +19,7 @@ app = typer.Typer(
     "tools keep state in a JSON session.",
     epilog=EXIT_CODES,
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -49,4 +49,8 @@ def root(
     """dcaf: chat with, inspect and serve session-based agents."""
 
 
+from dcaf_cli.cli import models_cmd as _models  # noqa: E402,F401  (registers `dcaf models`)
 from dcaf_cli.cli import run as _run  # noqa: E402,F401  (registers `dcaf run`)
+from dcaf_cli.cli import serve as _serve  # noqa: E402,F401  (registers `dcaf serve`)
+from dcaf_cli.cli import session_cmds as _session  # noqa: E402,F401  (registers `dcaf session`)
+from dcaf_cli.cli import tools_cmd as _tools  # noqa: E402,F401  (registers `dcaf tools`)

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from dcaf_cli.redact import MASK, is_secret_key
+from dcaf_cli.redact import MASK, is_secret_key, redact
 from dcaf_cli.render.text import literal, short_json, shorten
 
 MAX_CHILDREN = 50
@@ -61,12 +61,14 @@ def render_facts(facts: Sequence[tuple[str, str]]) -> RenderableType:
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
     for name, value in facts:
-        table.add_row(name, literal(value))
+        table.add_row(literal(name), literal(value))
     return table
 
 
-def render_log(turns: Sequence[Mapping[str, Any]], *, width: int = 40) -> RenderableType:
-    """A row per turn: number, time, input, tools called, what changed."""
+def render_log(
+    turns: Sequence[Mapping[str, Any]], *, width: int = 40, reveal: bool = False
+) -> RenderableType:
+    """A row per turn: number, time, input (secrets redacted), tools called, what changed."""
     if not turns:
         return Text("no turns yet", style="dim")
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
@@ -78,11 +80,15 @@ def render_log(turns: Sequence[Mapping[str, Any]], *, width: int = 40) -> Render
         table.add_row(
             str(turn.get("n", "?")),
             str(turn.get("at", ""))[:19].replace("T", " "),
-            literal(shorten(str(turn.get("input", "")), width)),
+            literal(shorten(_shown(str(turn.get("input", "")), reveal), width)),
             literal(tools or "-"),
             literal(", ".join(paths) or "-"),
         )
     return Group(table)
+
+
+def _shown(text: str, reveal: bool) -> str:
+    return text if reveal else str(redact(text))
 
 
 def _top(pointer: str) -> str:

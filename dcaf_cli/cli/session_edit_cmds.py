@@ -1,0 +1,163 @@
+"""`dcaf session set/delete/clear/undo/new`: change a session file by hand.
+
+Each edit is recorded as a turn (so `log` shows it and `undo` reverses it) and saved under
+the same writer lock and atomic save as `dcaf run`: a file a running chat holds open is
+refused with one line (exit 3) and nothing is lost. The work is done in `dcaf_cli.edits`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from dcaf_cli.cli.console import make_console
+from dcaf_cli.cli.session_cmds import FileArg, session_app
+from dcaf_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from dcaf_cli.edits import EditOutcome
+
+KeyArg = Annotated[
+    str,
+    typer.Argument(
+        help="A key or a path into the data: cart, cart[0].item, cart.0.item.", show_default=False
+    ),
+]
+
+
+def stdin_is_terminal() -> bool:
+    """Whether we can ask a question (tests replace this)."""
+    return sys.stdin.isatty()
+
+
+def _show(outcome: EditOutcome, *, title: str | None = None) -> None:
+    from dcaf_cli.render.diff import render_changes
+    from dcaf_cli.render.text import literal
+    from dcaf_cli.render.turn import render_notice, render_saved, render_secrets_warning
+
+    console = make_console()
+    if outcome.notice:
+        make_console(stderr=True).print(render_notice(outcome.notice))
+    if title:
+        console.print(literal(title, "bold"))
+    console.print(render_changes(outcome.changes, width=max(30, console.width - 30)))
+    if outcome.secrets:
+        console.print(render_secrets_warning(outcome.secrets))
+    if outcome.revision is None:
+        console.print(literal("nothing changed; the file was not saved", "dim"))
+    else:
+        console.print(render_saved(str(outcome.path), outcome.revision))
+
+
+@session_app.command(
+    "set",
+    epilog="Examples:\n\n"
+    "  dcaf session set cart.json cart[0].quantity 3\n\n"
+    '  dcaf session set cart.json prefs \'{"currency": "EUR"}\'\n\n'
+    "  dcaf session set cart.json zip '\"02134\"'      # force a string with JSON quotes\n\n"
+    '  dcaf session set cart.json cart[2] \'{"item": "Gizmo", "quantity": 1}\'  # append',
+)
+def set_(
+    file: FileArg,
+    key: KeyArg,
+    value: Annotated[
+        str,
+        typer.Argument(
+            help='JSON where it parses (3, true, [1, 2], {...}, "text"), else the text as is.',
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Set one value in a session file, recorded as a turn you can undo."""
+    from dcaf_cli.edits import set_value
+    from dcaf_cli.slashcall import parse_value
+
+    _show(set_value(file, key, parse_value(value)))
+
+
+@session_app.command(
+    "delete",
+    epilog="Examples:\n\n"
+    "  dcaf session delete cart.json coupon\n\n"
+    "  dcaf session delete cart.json cart[0]",
+)
+def delete(file: FileArg, key: KeyArg) -> None:
+    """Delete one key (or list item) from a session file, recorded as a turn you can undo."""
+    from dcaf_cli.edits import delete_value
+
+    _show(delete_value(file, key))
+
+
+@session_app.command(
+    epilog="Examples:\n\n  dcaf session clear cart.json\n\n  dcaf session clear cart.json --yes",
+)
+def clear(
+    file: FileArg,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask (needed without a terminal).")
+    ] = False,
+) -> None:
+    """Remove all the session data of a file (the conversation stays), recorded as a turn
+    you can undo. Asks first unless --yes."""
+    from dcaf_cli.edits import clear_session
+
+    if not yes and not _confirm_clear(file):
+        make_console(stderr=True).print("kept: nothing changed")
+        return
+    _show(clear_session(file))
+
+
+def _confirm_clear(file: Path) -> bool:
+    from dcaf_cli.store import read_session_file
+
+    keys = len(read_session_file(file).session)  # unreadable files fail before asking
+    if keys == 0:
+        return True  # nothing to lose
+    if not stdin_is_terminal():
+        raise UsageError(
+            f"not clearing the {keys} keys of {file} without confirmation (no terminal to ask"
+            " on); add --yes"
+        )
+    question = f"Remove all {keys} keys of {file}? (`dcaf session undo` brings them back)"
+    return typer.confirm(question, default=False, err=True)
+
+
+@session_app.command(
+    epilog="Examples:\n\n  dcaf session undo cart.json\n\n  dcaf session undo cart.json --turns 3",
+)
+def undo(
+    file: FileArg,
+    turns: Annotated[int, typer.Option("--turns", "-n", help="How many turns to reverse.")] = 1,
+) -> None:
+    """Reverse the last turns of a session file: their changes to the session, their
+    messages and their records (chat turns and edits alike)."""
+    from dcaf_cli.edits import undo as undo_turns
+
+    outcome = undo_turns(file, turns)
+    numbers = ", ".join(str(n) for n in outcome.undone)
+    _show(outcome, title=f"undid turn{'s' if len(outcome.undone) != 1 else ''} {numbers}")
+
+
+@session_app.command(
+    epilog="Examples:\n\n"
+    "  dcaf session new sessions/demo.json\n\n"
+    "  dcaf session new sessions/demo.json --from payload.json   # a HelpDesk data.session",
+)
+def new(
+    file: FileArg,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Start from this session data: a bare JSON object (or another session file).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Create a session file, empty or holding some session data. Never overwrites a file."""
+    from dcaf_cli.edits import create
+
+    _show(create(file, source), title=f"created {file}")

@@ -1,0 +1,53 @@
+"""`dcaf tools`: an agent's tools, their parameters and approval flags, or their schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dcaf_cli.cli.app import app
+from dcaf_cli.cli.console import make_console, print_json
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  dcaf tools shop\n\n"
+    "  dcaf tools agents/deploy.py\n\n"
+    "  dcaf tools shop --json | jq '.[].name'",
+)
+def tools(
+    agent: Annotated[
+        str | None,
+        typer.Argument(
+            help="The agent: a file (agents/shop.py[:name]), a module (pkg.mod[:name]) or a "
+            "built-in (notes, shop, deploy, counter). Default: notes.",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print what the model is told: each tool's name, description and the JSON "
+            "schema of its parameters.",
+        ),
+    ] = False,
+) -> None:
+    """List an agent's tools: what each does, its parameters (type, required or default,
+    allowed values) and whether it asks for approval before it runs."""
+    from dcaf_cli.loader import DEFAULT_AGENT, load_agent
+
+    spec = agent or DEFAULT_AGENT
+    found = load_agent(spec).tools
+    if json_output:
+        print_json(
+            [
+                {"name": t.name, "description": t.description, "parameters": t.parameters}
+                for t in found
+            ]
+        )
+        return
+    from dcaf_cli.render.tools import render_tools
+
+    make_console().print(render_tools(found, agent=spec))

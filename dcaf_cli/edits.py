@@ -1,0 +1,204 @@
+"""Hand edits of a session file, each recorded as a turn, under the writer lock.
+
+`dcaf session set/delete/clear/undo/new` call these. Each takes the same `SessionStore`
+lock and atomic save as `dcaf run`, so a file a running chat holds open is refused with
+the store's one-line message and nothing is lost either way. An edit is a turn of kind
+"edit" (it shows in the log, and `undo` reverses it); undoing removes turns instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dcaf_cli import history
+from dcaf_cli.diff import Change, diff_sessions, diff_values
+from dcaf_cli.errors import SessionFileError, UsageError
+from dcaf_cli.jsonvalue import copy_json, to_json
+from dcaf_cli.keypath import KeyPath, format_key_path, lookup, resolve, value_at
+from dcaf_cli.redact import redact, secrets_in_changes
+from dcaf_cli.session import MISSING
+from dcaf_cli.sessionfile import SessionFile, one_line
+from dcaf_cli.store import SessionStore, read_session_file
+
+
+@dataclass
+class EditOutcome:
+    """What an edit did: its changes, and the revision saved (None: nothing changed)."""
+
+    path: Path
+    changes: list[Change] = field(default_factory=list)
+    revision: int | None = None
+    turn: int | None = None  # the number of the turn recorded
+    undone: list[int] = field(default_factory=list)  # the numbers of the turns undone
+    secrets: list[str] = field(default_factory=list)  # where the edit stored a secret
+    notice: str | None = None  # how the file was read (a bare session object, ...)
+
+
+Edit = Callable[[SessionFile], tuple[str, list[Change]]]  # -> (the turn's input, changes)
+
+
+def set_value(path: str | os.PathLike[str], key: str, value: Any) -> EditOutcome:
+    """Set the value at `key` (a path such as `cart[0].item`). A new key or the index just
+    past the end of a list is fine; a missing parent is not. `value` must be JSON data."""
+
+    def edit(doc: SessionFile) -> tuple[str, list[Change]]:
+        where = resolve(doc.session, key)
+        data = _checked(value, where)
+        changes = _replace_top(doc, where, lambda top: _put(top, where, data))
+        shown = _short(redact(data, where[-1] if isinstance(where[-1], str) else None))
+        return f"session set {key} {shown}", changes
+
+    return _edit(path, edit)
+
+
+def delete_value(path: str | os.PathLike[str], key: str) -> EditOutcome:
+    """Delete the key or list item at `key`; it must exist."""
+
+    def edit(doc: SessionFile) -> tuple[str, list[Change]]:
+        where, _ = lookup(doc.session, key)
+        return f"session delete {key}", _replace_top(doc, where, lambda top: _pop(top, where))
+
+    return _edit(path, edit)
+
+
+def clear_session(path: str | os.PathLike[str]) -> EditOutcome:
+    """Remove every key of the session data (the conversation stays)."""
+
+    def edit(doc: SessionFile) -> tuple[str, list[Change]]:
+        before, doc.session = doc.session, {}
+        return "session clear", diff_sessions(before, {})
+
+    return _edit(path, edit)
+
+
+def undo(path: str | os.PathLike[str], turns: int = 1) -> EditOutcome:
+    """Reverse the last `turns` turns, session and messages, and drop their records."""
+    with _open_existing(path) as (store, doc):
+        before = dict(doc.session)  # undo replaces top-level values, never mutates them
+        undone = history.undo_turns(doc, turns)
+        outcome = EditOutcome(store.path, diff_sessions(before, doc.session), notice=doc.notice)
+        outcome.undone = [int(turn.get("n", 0)) for turn in undone]
+        outcome.revision = store.save(doc)
+        return outcome
+
+
+def create(path: str | os.PathLike[str], source: str | os.PathLike[str] | None) -> EditOutcome:
+    """A new session file, empty or holding the session data of `source` (bare or full)."""
+    target = Path(path)
+    _refuse_existing(target)
+    data = read_session_file(source).session if source is not None else {}
+    for key, value in data.items():
+        _checked(value, (key,))
+    with SessionStore(target) as store:
+        doc = store.open()
+        _refuse_existing(target)  # another process made it between the check and the lock
+        doc.session, doc.notice = data, None
+        changes = diff_sessions({}, data)
+        return EditOutcome(store.path, changes, revision=store.save(doc))
+
+
+# -- the frame of every edit -------------------------------------------------------------
+
+
+def _edit(path: str | os.PathLike[str], edit: Edit) -> EditOutcome:
+    with _open_existing(path) as (store, doc):
+        label, changes = edit(doc)
+        outcome = EditOutcome(store.path, changes, notice=doc.notice)
+        if not changes:
+            return outcome  # nothing to record or save: the file stays byte for byte
+        record = history.record_turn(
+            doc, input=label, changes=changes, tool_calls=[], reply=None, kind="edit"
+        )
+        outcome.turn = int(record["n"])
+        outcome.secrets = secrets_in_changes(changes)
+        outcome.revision = store.save(doc)
+        return outcome
+
+
+@contextmanager
+def _open_existing(path: str | os.PathLike[str]) -> Iterator[tuple[SessionStore, SessionFile]]:
+    """The locked store and document of a file that must exist (edits never create one)."""
+    target = Path(path)
+    _require_file(target)  # before the store: opening it would create missing folders
+    with SessionStore(target) as store:
+        doc = store.open()
+        _require_file(target)  # deleted between the check and the lock
+        yield store, doc
+
+
+def _require_file(target: Path) -> None:
+    if not target.exists():
+        raise SessionFileError(
+            one_line(
+                f"{target} does not exist; check the path, or create it with `dcaf session new`"
+            )
+        )
+
+
+def _refuse_existing(target: Path) -> None:
+    if os.path.lexists(target):
+        raise UsageError(
+            one_line(f"{target} already exists; `dcaf session new` never overwrites a file"),
+            hint="pick another name, or edit it with `dcaf session set`",
+        )
+
+
+# -- changing one top-level value ----------------------------------------------------------
+
+
+def _replace_top(doc: SessionFile, where: KeyPath, change: Callable[[Any], Any]) -> list[Change]:
+    """Apply `change` to a copy of the top-level value `where` starts in; store the result."""
+    key = str(where[0])
+    old = doc.session.get(key, MISSING)
+    new = change(MISSING if old is MISSING else copy_json(old))
+    changes = diff_values(old, new, (key,))
+    if new is MISSING:
+        doc.session.pop(key, None)
+    else:
+        doc.session[key] = new
+    return changes
+
+
+def _put(top: Any, where: KeyPath, value: Any) -> Any:
+    if len(where) == 1:
+        return value
+    parent = value_at(top, where[1:-1])
+    last = where[-1]
+    if not isinstance(parent, list):
+        parent[last] = value
+    elif last == len(parent):
+        parent.append(value)
+    elif isinstance(last, int) and 0 <= last < len(parent):
+        parent[last] = value
+    else:
+        raise UsageError(
+            f"there is no {format_key_path(where)}: {format_key_path(where[:-1])} has"
+            f" {len(parent)} items (index {len(parent)} appends one)"
+        )
+    return top
+
+
+def _pop(top: Any, where: KeyPath) -> Any:
+    if len(where) == 1:
+        return MISSING
+    parent = value_at(top, where[1:-1])
+    del parent[where[-1]]
+    return top
+
+
+def _checked(value: Any, where: KeyPath) -> Any:
+    try:
+        return to_json(value, format_key_path(where))
+    except TypeError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"

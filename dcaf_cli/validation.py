@@ -1,0 +1,124 @@
+"""`dcaf session validate`: is a session file sound, and does it hold secrets?
+
+Three levels, which the command turns into its exit code: problems (the file is invalid:
+dcaf would refuse it or could not save or undo it), warnings (it works, but look: secrets
+stored in it, a history that no longer replays to the data, duplicate keys) and notes.
+A file that does not even parse is a `SessionFileError` from the reader, as everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from dcaf_cli import history
+from dcaf_cli.diff import apply_patch, same
+from dcaf_cli.errors import DcafError
+from dcaf_cli.jsonvalue import to_json
+from dcaf_cli.protocol import parse_messages
+from dcaf_cli.redact import secret_paths
+from dcaf_cli.sessionfile import SessionFile, encode_document
+from dcaf_cli.store import read_session_file
+
+
+@dataclass
+class Validation:
+    """What `validate_file` found."""
+
+    doc: SessionFile
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return "invalid" if self.problems else "warnings" if self.warnings else "valid"
+
+
+def validate_file(path: str | os.PathLike[str]) -> Validation:
+    """Read `path` (unlocked) and check it; unreadable files raise `SessionFileError`."""
+    doc = read_session_file(path)
+    result = Validation(doc)
+    if doc.notice:
+        result.notes.append(doc.notice)
+    _check_values(doc, result)
+    _check_messages(doc, result)
+    _check_history(doc, result)
+    _check_secrets(doc, result)
+    _check_duplicate_keys(path, result)
+    return result
+
+
+def _check_values(doc: SessionFile, result: Validation) -> None:
+    for key, value in doc.session.items():
+        try:
+            to_json(value, key)
+        except TypeError as exc:
+            result.problems.append(str(exc))
+    try:
+        encode_document(doc, doc.meta, "the file")
+    except DcafError as exc:
+        result.problems.append(f"{exc} (it could not be saved again)")
+
+
+def _check_messages(doc: SessionFile, result: Validation) -> None:
+    try:
+        parse_messages(doc.messages)
+    except DcafError as exc:
+        result.problems.append(f"messages: {exc}")
+
+
+def _check_history(doc: SessionFile, result: Validation) -> None:
+    """The undo patches must lead back to the start, and the patches forward to now."""
+    numbers = [turn.get("n") for turn in doc.turns]
+    whole = [n for n in numbers if type(n) is int]
+    if whole != numbers or whole != sorted(set(whole)):
+        result.problems.append("turns: numbers must be whole numbers in increasing order")
+        return
+    try:
+        state: Any = history.session_at_turn(doc, 0)
+    except DcafError as exc:
+        result.problems.append(f"turns: {exc}")
+        return
+    for turn in doc.turns:
+        try:
+            state = apply_patch(state, turn.get("patch", []))  # it copies what it adds
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            result.warnings.append(f"turns: turn {turn['n']}'s patch does not replay")
+            return
+    if not same(state, doc.session):
+        result.warnings.append(
+            "turns: replaying the turns does not give the session data (edited by hand?);"
+            " undo still works from the current data"
+        )
+
+
+def _check_secrets(doc: SessionFile, result: Validation) -> None:
+    for where in secret_paths(doc.session):
+        result.warnings.append(f"session: {where} looks like a secret; store a reference instead")
+    for i, message in enumerate(doc.messages):
+        if secret_paths(message.get("content")):
+            result.warnings.append(f"messages[{i}]: the text looks like it holds a secret")
+
+
+def _check_duplicate_keys(path: str | os.PathLike[str], result: Validation) -> None:
+    """JSON readers keep the last of two equal keys: the first value is silently lost."""
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(items)
+        if len(out) < len(items):
+            found.extend(k for k, n in Counter(k for k, _ in items).items() if n > 1)
+        return out
+
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8-sig")
+    with contextlib.suppress(RecursionError):  # nested too deeply for the stdlib: skip
+        json.loads(text, object_pairs_hook=pairs)
+    if found:
+        names = ", ".join(repr(k) for k in dict.fromkeys(found))
+        result.warnings.append(f"duplicate keys in one object ({names}): only the last is kept")
