@@ -32,6 +32,7 @@ from dcaf_cli.results import (
     ModelRound,
     PendingToolCall,
     TextDelta,
+    ToolFinished,
 )
 from dcaf_cli.session import Session, Transaction
 from dcaf_cli.slashcall import parse_slash_call, split_slash
@@ -223,6 +224,8 @@ class Turn:
         )
         self.executed.append(record)
         history.append(result_message(record))
+        if self.sink is not None:  # shown like any other call, as one that did not run
+            self.sink(ToolFinished(record))
 
     # -- helpers -----------------------------------------------------------------------
 
