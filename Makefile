@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench clean
+.PHONY: help install run test docs-check picture lint format bench clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install dcaf with every extra and the dev tools
 
-run: $(STAMP)  ## chat with the shop agent on an example session, offline model
-	$(BIN)/dcaf run dcaf_cli.examples.shop --session sessions/shop.json --model offline
+# `make run` works on a copy of the example, so chatting never dirties the checkout.
+run: $(STAMP)  ## chat with the shop agent on a copy of sessions/shop.json, offline model
+	@mkdir -p .run && [ -f .run/shop.json ] || cp sessions/shop.json .run/shop.json
+	$(BIN)/dcaf run dcaf_cli.examples.shop --session .run/shop.json --model offline
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+docs-check: $(STAMP)  ## run every command shown in README.md and docs/ (make test runs it too)
+	$(BIN)/python -m pytest tests/test_docs.py
+
+picture: $(STAMP)  ## redraw docs/turn.svg, the README's picture, from the program itself
+	$(BIN)/python docs/picture.py docs/turn.svg
 
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check dcaf_cli tests benchmarks

@@ -17,7 +17,13 @@ app = typer.Typer(
     name="dcaf",
     help="A terminal for session-based LLM agents: chat, inspect and serve agents whose "
     "tools keep state in a JSON session.",
-    epilog=EXIT_CODES,
+    epilog="Examples:\n\n"
+    "  dcaf run shop --session cart.json             # chat; the session is saved to cart.json\n\n"
+    "  dcaf session show cart.json                   # inspect it: no agent, no model, no key\n\n"
+    "  dcaf tools shop                               # an agent's tools and their parameters\n\n"
+    "  dcaf serve shop --port 8000                   # the agent over HTTP\n\n"
+    "  dcaf models                                   # the model providers\n\n"
+    "Run `dcaf COMMAND --help` for a command's options and examples.\n\n" + EXIT_CODES,
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
@@ -44,7 +50,12 @@ def root(
             help="Show the version and installed extras.",
         ),
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Show the traceback of an error that stops dcaf (also DCAF_DEBUG=1)."
+        ),
+    ] = False,
 ) -> None:
     """dcaf: chat with, inspect and serve session-based agents."""
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dcaf_cli.cli.app import app
+from dcaf_cli.cli.app import EXIT_CODES, app
 from dcaf_cli.errors import ExitStatus
 
 
-class Approve(str, Enum):
+class Approve(StrEnum):
     yes = "yes"
     no = "no"
 
@@ -23,15 +23,17 @@ class Approve(str, Enum):
     epilog="Examples:\n\n"
     "  dcaf run shop --session sessions/shop.json\n\n"
     "  dcaf run dcaf_cli.examples.deploy -m 'start a deployment to staging' --json\n\n"
+    "  dcaf run shop --model openai:gpt-4o-mini --session cart.json\n\n"
     "  echo 'add 2 widgets' | dcaf run shop --session cart.json\n\n"
-    "  dcaf run --url http://127.0.0.1:8000 --session remote.json",
+    "  dcaf run --url http://127.0.0.1:8000 --session remote.json\n\n" + EXIT_CODES,
 )
-def run(
+def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
     agent: Annotated[
         str | None,
         typer.Argument(
-            help="The agent: a file (agents/shop.py[:name]), a module (pkg.mod[:name]) or a built-in "
-            "(notes, shop, deploy, counter). Default: the agent recorded in the session file, else notes.",
+            help="The agent: a file (agents/shop.py[:name]), a module (pkg.mod[:name]) or a "
+            "built-in (notes, shop, deploy, counter). Default: the agent recorded in the session "
+            "file, else notes.",
             show_default=False,
         ),
     ] = None,
@@ -56,7 +58,9 @@ def run(
     url: Annotated[
         str | None,
         typer.Option(
-            "--url", help="Chat with a HelpDesk-protocol server instead of a local agent."
+            "--url",
+            help="Chat with a HelpDesk-protocol server instead of a local agent (AGENT and "
+            "--model are then not used).",
         ),
     ] = None,
     message: Annotated[
@@ -78,7 +82,8 @@ def run(
         Approve,
         typer.Option(
             "--approve",
-            help="Without a terminal: run (yes) or reject (no) calls that need approval.",
+            help="Without a terminal (-m or piped input): run (yes) or reject (no) every call "
+            "that needs approval.",
         ),
     ] = Approve.no,
     reveal: Annotated[
@@ -86,17 +91,29 @@ def run(
     ] = False,
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="API base URL for openai:/ollama:/anthropic: models."),
+        typer.Option(
+            "--base-url",
+            help="Server URL for openai:, ollama: and anthropic: models; endpoint URL for "
+            "bedrock:.",
+        ),
     ] = None,
     api_key: Annotated[
         str | None,
         typer.Option(
             "--api-key",
-            help="API key (default: the provider's usual environment variable).",
+            help="API key for openai: and anthropic: models (default: OPENAI_API_KEY or "
+            "ANTHROPIC_API_KEY).",
             envvar=None,
         ),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Show the traceback of an error that stops dcaf, and the exception behind a "
+            "failed turn.",
+        ),
+    ] = False,
 ) -> None:
     """Chat with an agent. Each turn shows the tool calls, the reply and what changed in the
     session, and saves the session file.

@@ -49,7 +49,8 @@ def serve(  # noqa: PLR0917  (Typer reads the parameters)
         typer.Option(
             "--model",
             help="offline, script:FILE, openai:MODEL, ollama:MODEL, anthropic:MODEL, "
-            "bedrock:MODEL_ID. Default: the agent's own, else offline.",
+            "bedrock:MODEL_ID. Default: the agent's own, else offline. Keys and URLs come from "
+            "the provider's environment variables (OPENAI_API_KEY, ...).",
             show_default=False,
         ),
     ] = None,

@@ -42,7 +42,6 @@ FileArg = Annotated[
         show_default=False,
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for jq and scripts.")]
 RevealOpt = Annotated[bool, typer.Option("--reveal", help="Show secrets instead of redacting.")]
 
 
@@ -103,7 +102,16 @@ def show(
     "  dcaf session log sessions/shop.json\n\n"
     "  dcaf session log sessions/shop.json --json | jq '.[] | {n, input}'",
 )
-def log(file: FileArg, json_output: JsonOpt = False, reveal: RevealOpt = False) -> None:
+def log(
+    file: FileArg,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the turn records as stored, with their patch and undo patch."
+        ),
+    ] = False,
+    reveal: RevealOpt = False,
+) -> None:
     """List the turns of a session file: number, time, input, tools called, keys changed.
 
     --json prints the turn records as stored (with their JSON Patch and undo patch)."""

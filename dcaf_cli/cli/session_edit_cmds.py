@@ -147,7 +147,10 @@ def undo(
     "  dcaf session new sessions/demo.json --from payload.json   # a HelpDesk data.session",
 )
 def new(
-    file: FileArg,
+    file: Annotated[
+        Path,
+        typer.Argument(help="The session file to create; it must not exist.", show_default=False),
+    ],
     source: Annotated[
         Path | None,
         typer.Option(
