@@ -46,14 +46,30 @@ class TurnReport:
     def ok(self) -> bool:
         return self.error is None and self.save_error is None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, reveal: bool = False) -> dict[str, Any]:
+        """The turn for `--json`; secrets are masked as in every other view unless `reveal`
+        (so a redacted `diff` no longer rebuilds the file's data: that is what --reveal is for).
+        """
         from dcaf_cli.diff import to_patch
+        from dcaf_cli.redact import redact
 
+        patch = to_patch(self.changes)
+        calls = [c.to_wire() for c in self.executed]
+        reply, typed = self.text, self.input
+        if not reveal:
+            patch = [
+                {**op, "value": redact(op["value"], change.path[-1] if change.path else None)}
+                if "value" in op
+                else op
+                for op, change in zip(patch, self.changes, strict=True)
+            ]
+            calls = [redact(call) for call in calls]
+            reply, typed = redact(reply), redact(typed)
         return {
-            "input": self.input,
-            "reply": self.text,
-            "tool_calls": [c.to_wire() for c in self.executed],
-            "diff": to_patch(self.changes),
+            "input": typed,
+            "reply": reply,
+            "tool_calls": calls,
+            "diff": patch,
             "revision": self.revision,
             "turn": self.turn,
             "error": self.error or (str(self.save_error) if self.save_error else None),
@@ -73,8 +89,10 @@ class Conversation:
         self.doc = doc
         self.store = store
         self.context = dict(context or {})
-        self.session = Session.from_dict(doc.session)
-        self.doc.session = self.session.data_view()  # the file is written from live data
+        # The file's data, parsed and JSON already, becomes the live session (not a copy),
+        # and the file is written from it.
+        self.session = Session.adopt(doc.session)
+        self.doc.session = self.session.data_view()
         self.unsaved = False
         self._told_missing_session = False
 
@@ -194,7 +212,7 @@ class Conversation:
         if self.store is None:
             return
         self.doc = self.store.reload()
-        self._reset_session(self.doc.session)
+        self._reset_session(self.doc.session, fresh=True)
         self.unsaved = False
 
     def close(self) -> None:
@@ -203,8 +221,10 @@ class Conversation:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _reset_session(self, data: dict[str, Any]) -> None:
-        self.session = Session.from_dict(data)
+    def _reset_session(self, data: dict[str, Any], *, fresh: bool = False) -> None:
+        # `fresh`: just parsed from the file, so adopted as it is; after an undo the data
+        # is still the old session's, so the new one takes a copy.
+        self.session = Session.adopt(data) if fresh else Session.from_dict(data)
         self.doc.session = self.session.data_view()
 
     def _save(self, report: TurnReport) -> None:

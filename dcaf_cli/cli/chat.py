@@ -4,6 +4,7 @@ as parameters."""
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections.abc import Iterable
@@ -11,14 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from dcaf_cli.agent import Agent, AgentLike
 from dcaf_cli.conversation import Conversation, TurnReport
-from dcaf_cli.errors import ExitStatus
+from dcaf_cli.errors import DcafError, ExitStatus
 from dcaf_cli.loader import DEFAULT_AGENT, load_agent
 from dcaf_cli.models.base import ModelOptions
+from dcaf_cli.render.text import literal
+from dcaf_cli.render.turn import render_secrets_warning
 from dcaf_cli.results import Decision, PendingToolCall
 from dcaf_cli.sessionfile import SessionFile, new_session_file
+from dcaf_cli.slashcall import split_slash
 from dcaf_cli.store import SessionStore
 
 
@@ -46,6 +51,10 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
         return RemoteAgent(settings.url), settings.url
     spec = settings.agent or doc.meta.get("agent") or DEFAULT_AGENT
     agent = load_agent(spec)
+    if isinstance(agent, Agent):
+        # Agents are module-level objects: choosing a model (here or with /model) must not
+        # change the module's agent for whoever loads it next in this process.
+        agent = copy.copy(agent)
     if isinstance(agent, Agent) and (
         settings.model or settings.base_url or settings.api_key or agent.model is None
     ):
@@ -116,7 +125,8 @@ class AutoDecider:
         decisions = []
         for call in pending:
             if call.reason == "missing_arguments":
-                reason = f"missing required argument(s) {', '.join(call.missing)}, and no terminal to ask"
+                missing = ", ".join(call.missing)
+                reason = f"missing required argument(s) {missing}, and no terminal to ask"
                 decisions.append(Decision(call.id, False, reason))
             elif self.approve:
                 decisions.append(Decision(call.id, True))
@@ -125,7 +135,10 @@ class AutoDecider:
                     Decision(call.id, False, "not approved (run with --approve yes to allow)")
                 )
             verdict = "approved" if decisions[-1].approve else f"rejected: {decisions[-1].reason}"
-            self.console.print(f"{call.name}: {verdict}", markup=False, highlight=False)
+            # soft_wrap: one line whatever the width (stderr is read by people and by scripts)
+            self.console.print(
+                f"{call.name}: {verdict}", markup=False, highlight=False, soft_wrap=True
+            )
         return decisions
 
 
@@ -137,33 +150,81 @@ def run_script(
     err: Console,
 ) -> ExitStatus:
     """One turn per line; stops at the first turn that fails, with its exit status."""
-    from dcaf_cli.repl.view import TurnView
-    from dcaf_cli.runner import run_sync
-
-    decide = AutoDecider(settings.approve, err)
-    view = TurnView(out, conversation, reveal=settings.reveal, debug=settings.debug)
+    script = _Script(conversation, settings, out, err)
     for text in lines:
-        if settings.json_output:
-            report = run_sync(conversation.send(text, decide))
-            out.file.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
-            out.file.flush()
-            _report_problems(report, err)
-        else:
-            printer = view.printer()
-            report = run_sync(conversation.send(text, decide, printer))
-            view.show_turn(report, printer)
+        unknown = _unknown_tool(conversation, text)
+        if unknown is not None:
+            script.error(unknown)
+            return ExitStatus.BAD_INPUT
+        try:
+            report = script.turn(text)
+        except KeyboardInterrupt:
+            # Typer makes a KeyboardInterrupt a silent exit 130: say what happened.
+            script.err.print(
+                "dcaf: interrupted: the turn was cancelled; nothing changed, nothing saved"
+            )
+            return ExitStatus.INTERRUPTED
         if not report.ok:
             return _status(report)
     return ExitStatus.OK
 
 
+class _Script:
+    """One scripted turn: JSON lines or the turn view on stdout, problems on stderr."""
+
+    def __init__(
+        self, conversation: Conversation, settings: ChatSettings, out: Console, err: Console
+    ) -> None:
+        from dcaf_cli.repl.view import TurnView
+
+        self.conversation, self.settings, self.out, self.err = conversation, settings, out, err
+        self.decide = AutoDecider(settings.approve, err)
+        self.view = TurnView(
+            out, conversation, reveal=settings.reveal, debug=settings.debug, err=err
+        )
+
+    def turn(self, text: str) -> TurnReport:
+        from dcaf_cli.runner import run_sync
+
+        if self.settings.json_output:
+            report = run_sync(self.conversation.send(text, self.decide))
+            line = json.dumps(report.to_json(reveal=self.settings.reveal), ensure_ascii=False)
+            self.out.file.write(line + "\n")
+            self.out.file.flush()
+            _report_problems(report, self.err)
+        else:
+            printer = self.view.printer()
+            report = run_sync(self.conversation.send(text, self.decide, printer))
+            self.view.show_turn(report, printer)
+        return report
+
+    def error(self, message: str) -> None:
+        self.err.print(Text("dcaf: error: ") + literal(message), soft_wrap=True)
+
+
 def _report_problems(report: TurnReport, err: Console) -> None:
+    """--json keeps stdout for the JSON lines: errors and warnings go to stderr."""
+    if report.secrets:
+        err.print(render_secrets_warning(report.secrets), soft_wrap=True)
     problem = report.error or (str(report.save_error) if report.save_error else None)
     if problem:
-        err.print(f"dcaf: error: {problem}", markup=False, highlight=False)
+        err.print(Text("dcaf: error: ") + literal(problem), soft_wrap=True)
 
 
 def _status(report: TurnReport) -> ExitStatus:
     if report.save_error is not None:
         return report.save_error.exit_status
+    if isinstance(report.exception, DcafError):  # bad arguments are 2, a model failure 1
+        return report.exception.exit_status
     return ExitStatus.ERROR
+
+
+def _unknown_tool(conversation: Conversation, text: str) -> str | None:
+    """`/name ...` for a tool this (local) agent lacks: refused before anything runs, as
+    the REPL refuses an unknown command."""
+    parts = split_slash(text)
+    tools = conversation.agent.tools
+    if parts is None or not tools or parts[0] in {t.name for t in tools}:
+        return None
+    names = ", ".join(f"/{t.name}" for t in tools)
+    return f"/{parts[0]} is not a tool of {conversation.agent.name} (its tools: {names})"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -28,7 +27,7 @@ def render_tool_call(call: ExecutedToolCall, *, reveal: bool = False) -> Rendera
     ok = call.error is None
     head = Text.assemble(
         ("▸ " if ok else "✗ ", "cyan" if ok else "red"),
-        (call.name, "bold cyan" if ok else "bold red"),
+        (clean(call.name), "bold cyan" if ok else "bold red"),  # a model may name anything
         "(",
         render_arguments(call.input, reveal=reveal),
         ")",
@@ -62,7 +61,11 @@ def render_reply(text: str, *, reveal: bool = False, markdown: bool = True) -> R
     model replies with tool output, whose line breaks matter). Control characters are
     made visible first."""
     shown = text if reveal else _redact_text(text)
-    return Markdown(clean(shown)) if markdown else literal(shown)
+    if not markdown:
+        return literal(shown)
+    from rich.markdown import Markdown  # markdown-it costs ~40 ms of start-up: load on use
+
+    return Markdown(clean(shown))
 
 
 def render_pending(call: PendingToolCall, *, reveal: bool = False) -> RenderableType:

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from dcaf_cli.agent import Agent
 from dcaf_cli.conversation import Conversation, TurnReport
-from dcaf_cli.errors import DcafError
+from dcaf_cli.errors import DcafError, TurnCancelled
 from dcaf_cli.render.text import literal
 from dcaf_cli.render.turn import render_notice
 from dcaf_cli.repl.approvals import InteractiveDecider
@@ -83,7 +83,20 @@ class Repl:
         self.goodbye()
 
     def handle(self, text: str) -> bool:
-        """Run one line of input; False to end the loop."""
+        """Run one line of input; False to end the loop. Only an explicit exit ends it: an
+        unexpected error (a bug) is one line, and the loop goes on."""
+        try:
+            return self._handle(text)
+        except Exception as exc:
+            self.error(
+                f"{type(exc).__name__}: {exc} (this is a bug in dcaf; nothing was saved"
+                " by this line; run with --debug for details)"
+            )
+            if self.debug:
+                self.console.print_exception()
+            return True
+
+    def _handle(self, text: str) -> bool:
         if text.lstrip().startswith("/"):
             result = run_command(self, text.strip())
             if result is not None:
@@ -101,7 +114,7 @@ class Repl:
         printer = self.view.printer()
         try:
             report = run_sync(self.conversation.send(text, self.decider, printer))
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, TurnCancelled):
             printer.finish_text()
             self.console.print(
                 Text("turn cancelled: nothing changed, nothing saved", style="yellow")
@@ -137,7 +150,8 @@ class Repl:
         tools = ", ".join(t.name for t in c.agent.tools[:8])
         self.console.print(
             Text(
-                f"{len(c.session)} keys · {c.turns} turns · tools: {tools or '-'} · "
+                f"{_count(len(c.session), 'key')} · {_count(c.turns, 'turn')} · "
+                f"tools: {tools or '-'} · "
                 "/help for commands",
                 style="dim",
             )
@@ -180,6 +194,10 @@ class Repl:
 
         agent.use_model(resolve_model(spec))
         self.conversation.doc.meta["model"] = spec
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def make_prompt_session(**kwargs: Any) -> PromptSession[str]:

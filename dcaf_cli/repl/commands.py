@@ -109,6 +109,8 @@ def _log(repl: Repl, arg: str) -> bool:
 
 
 def _undo(repl: Repl, arg: str) -> bool:
+    if arg.strip() and not arg.strip().isdigit():
+        raise UsageError(f"usage: /undo [N], where N is a number of turns (got {arg.strip()!r})")
     n = int(arg) if arg.strip() else 1
     report = repl.conversation.undo(n)
     repl.console.print(literal(f"undid {n} turn{'s' if n != 1 else ''}", "bold"))

@@ -8,6 +8,7 @@ from rich.text import Text
 from dcaf_cli.conversation import Conversation, TurnReport
 from dcaf_cli.errors import SessionLockedError
 from dcaf_cli.render.diff import render_changes
+from dcaf_cli.render.text import literal
 from dcaf_cli.render.turn import (
     render_error,
     render_notice,
@@ -26,11 +27,13 @@ class TurnView:
         *,
         reveal: bool = False,
         debug: bool = False,
+        err: Console | None = None,
     ) -> None:
         self.console = console
         self.conversation = conversation
         self.reveal = reveal
         self.debug = debug
+        self.err = err  # scripted runs: errors go to stderr, one line each
 
     @property
     def markdown(self) -> bool:
@@ -44,7 +47,9 @@ class TurnView:
     def show_turn(self, report: TurnReport, printer: TurnPrinter) -> None:
         """After a turn: the reply if streaming did not show it, then the outcome."""
         printer.finish_text()
-        if report.ok and report.text.strip() and not printer.printed_reply:
+        # A direct `/tool` call's reply is the output just shown under the call: once is enough.
+        repeats_outputs = report.text.strip() == "\n".join(printer.outputs).strip()
+        if report.ok and report.text.strip() and not printer.printed_reply and not repeats_outputs:
             self.console.print(
                 render_reply(report.text, reveal=self.reveal, markdown=self.markdown)
             )
@@ -69,18 +74,18 @@ class TurnView:
         path = self.conversation.path
         if report.save_error is not None:
             if isinstance(report.save_error, SessionLockedError):
-                self.error(
-                    f"{report.save_error}; /save FILE writes elsewhere, "
-                    "/reload takes the file's version"
-                )
+                # The store says what to do; name the REPL commands that do it.
+                self.error(f"{report.save_error} (/reload or /save FILE)")
             else:
                 self.error(str(report.save_error))
         elif report.revision is not None and path is not None:
             self.console.print(render_saved(str(path), report.revision))
         elif path is None and (report.changes or report.turn is not None):
-            self.console.print(
-                Text("not saved: no session file (/save FILE keeps it)", style="dim")
-            )
+            keep = "--session FILE" if self.err is not None else "/save FILE"  # scripted: no /save
+            self.console.print(Text(f"not saved: no session file ({keep} keeps it)", style="dim"))
 
     def error(self, message: str) -> None:
-        self.console.print(render_error(message))
+        if self.err is None:
+            self.console.print(render_error(message))
+        else:
+            self.err.print(Text("dcaf: error: ") + literal(message), soft_wrap=True)
