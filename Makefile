@@ -33,13 +33,13 @@ picture: $(STAMP)  ## redraw docs/turn.svg, the README's picture, from the progr
 	$(BIN)/python docs/picture.py docs/turn.svg
 
 lint: $(STAMP)  ## ruff and mypy
-	$(BIN)/ruff check dcaf_cli tests benchmarks
-	$(BIN)/ruff format --check dcaf_cli tests benchmarks
+	$(BIN)/ruff check dcaf_cli tests benchmarks docs
+	$(BIN)/ruff format --check dcaf_cli tests benchmarks docs
 	$(BIN)/mypy
 
 format: $(STAMP)  ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix dcaf_cli tests benchmarks
-	$(BIN)/ruff format dcaf_cli tests benchmarks
+	$(BIN)/ruff check --fix dcaf_cli tests benchmarks docs
+	$(BIN)/ruff format dcaf_cli tests benchmarks docs
 
 bench: $(STAMP)  ## measure speed against baselines taken in the same run
 	$(BIN)/python -m benchmarks

@@ -227,7 +227,8 @@ class FunctionAgent(_SyncTwin):
                 live.replace_all(result.session)
             return AgentResponse(result.text, live, data=dict(result.data))
         raise TypeError(
-            f"agent function {self.name} returned {type(result).__name__}; return AgentResult or str"
+            f"agent function {self.name} returned {type(result).__name__}; "
+            "return AgentResult or str"
         )
 
 

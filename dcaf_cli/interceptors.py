@@ -81,7 +81,8 @@ async def apply_interceptors(interceptors: Sequence[Interceptor], value: T) -> T
             if not isinstance(result, type(value)):
                 name = getattr(interceptor, "__name__", repr(interceptor))
                 raise TypeError(
-                    f"interceptor {name} returned {type(result).__name__}, expected {type(value).__name__}"
+                    f"interceptor {name} returned {type(result).__name__}, "
+                    f"expected {type(value).__name__}"
                 )
             value = result
     return value

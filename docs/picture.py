@@ -33,8 +33,14 @@ TURNS = ("add 2 widgets to my cart", "/add_to_cart Gadget 1", "checkout")
 def draw() -> str:
     ticks = itertools.count()
     execution.time.perf_counter = lambda: next(ticks) * 0.000_187  # type: ignore[attr-defined]
-    console = Console(record=True, width=72, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", legacy_windows=False)
+    console = Console(
+        record=True,
+        width=72,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        legacy_windows=False,
+    )
     with tempfile.TemporaryDirectory() as folder:
         cwd = os.getcwd()
         os.chdir(folder)
@@ -45,7 +51,8 @@ def draw() -> str:
             for text in TURNS[:2]:
                 console.print(Text.assemble(("› ", "bold"), text))
                 printer = view.printer()
-                view.show_turn(run_sync(conversation.send(text, AutoDecider(True, console), printer)), printer)
+                report = run_sync(conversation.send(text, AutoDecider(True, console), printer))
+                view.show_turn(report, printer)
             conversation.close()
         finally:
             os.chdir(cwd)

@@ -22,7 +22,8 @@ def _endpoint(prefix: str) -> str:
         return f"{host if '://' in host else 'http://' + host}/v1"
     if prefix == "anthropic":
         url = env.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
-        return f"{url} · key {'set' if env.get('ANTHROPIC_API_KEY') else 'not set (ANTHROPIC_API_KEY)'}"
+        key = "set" if env.get("ANTHROPIC_API_KEY") else "not set (ANTHROPIC_API_KEY)"
+        return f"{url} · key {key}"
     if prefix == "bedrock":
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "(from your AWS config)"
         profile = env.get("AWS_PROFILE") or "default"

@@ -30,7 +30,8 @@ def add_service(service_name: str, version: str, session: Session) -> str:
     deployment["step"] = "services_added"
     session.set("deployment", deployment)
 
-    return f"Added {service_name}:{version} to deployment. {len(deployment['services'])} services total."
+    count = len(deployment["services"])
+    return f"Added {service_name}:{version} to deployment. {count} services total."
 
 
 @tool(requires_approval=True, description="Execute the deployment")
