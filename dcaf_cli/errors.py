@@ -79,6 +79,12 @@ class SessionFileError(DcafError):
     exit_status = ExitStatus.BAD_INPUT
 
 
+class SessionSaveError(SessionFileError):
+    """A session file that could not be written (disk full, read-only); it was left as it was."""
+
+    exit_status = ExitStatus.ERROR
+
+
 class SessionLockedError(DcafError):
     """Another process holds the session file, or it was changed behind our back."""
 

@@ -20,7 +20,7 @@ import stat
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from dcaf_cli.errors import SessionFileError, SessionLockedError
+from dcaf_cli.errors import SessionFileError, SessionLockedError, SessionSaveError
 from dcaf_cli.sessionfile import (
     FORMAT_VERSION,
     SessionFile,
@@ -158,8 +158,8 @@ class SessionStore:
         self._require_open()
         target = self._target()
         if not os.access(target, os.W_OK) and target.exists():
-            msg = f"cannot save {self._source}: the file is read-only; make it writable or use"
-            raise SessionFileError(one_line(msg + " another file (your turn is still in memory)"))
+            msg = f"cannot save {self._source}: the file is read-only; the file was not changed"
+            raise SessionSaveError(one_line(msg + " — make it writable, or save to another file"))
         meta = _next_meta(doc.meta)
         body = encode_document(doc, meta, f"cannot save {self._source}:")
         tmp, seen = _write_temp(target, body, self._source)
@@ -255,10 +255,10 @@ def _replace(tmp: Path, target: Path, source: str) -> None:
         raise _save_error(source, exc) from None
 
 
-def _save_error(source: str, exc: OSError) -> SessionFileError:
-    return SessionFileError(
+def _save_error(source: str, exc: OSError) -> SessionSaveError:
+    return SessionSaveError(
         one_line(
-            f"cannot save {source}: {exc.strerror or exc}; your turn is still in memory —"
+            f"cannot save {source}: {exc.strerror or exc}; the file was not changed —"
             " free some space or fix the folder's permissions, then save again"
         )
     )

@@ -176,11 +176,11 @@ CORPUS = [
          r"^dcaf: error: {file} is open in another dcaf \(pid \d+, `.*`\); close it or use "
          r"another file$", status=ExitStatus.LOCKED),
     Case("read-only-folder", TURN,
-         r"^dcaf: error: cannot save {file}: Permission denied; your turn is still in memory",
-         setup=read_only_folder),
+         r"^dcaf: error: cannot save {file}: Permission denied; the file was not changed",
+         status=ExitStatus.ERROR, setup=read_only_folder),
     Case("disk-full", TURN,
-         r"^dcaf: error: cannot save {file}: No space left on device; your turn is still in "
-         r"memory — free some space", setup=disk_full),
+         r"^dcaf: error: cannot save {file}: No space left on device; the file was not "
+         r"changed — free some space", status=ExitStatus.ERROR, setup=disk_full),
     # -- the agent -------------------------------------------------------------------------
     Case("missing-agent", ("run", "no_such_agent_xyz", "-s", "{file}", "-m", "x"),
          r"^dcaf: error: agent 'no_such_agent_xyz': no module named 'no_such_agent_xyz'"),

@@ -244,7 +244,7 @@ def test_a_full_disk_keeps_the_turn_in_memory_and_the_file_intact(
     report = send(conv, "add 3 gadgets")
     assert isinstance(report.save_error, SessionFileError)
     assert "No space left on device" in str(report.save_error)
-    assert "still in memory" in str(report.save_error)
+    assert "the file was not changed" in str(report.save_error)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
     assert conv.unsaved

@@ -199,7 +199,7 @@ def test_a_full_disk_leaves_the_old_file_and_no_temp(
             store.save(doc)
     message = str(info.value)
     assert message.startswith(f"cannot save {path}: No space left on device;")
-    assert "still in memory" in message
+    assert "the file was not changed" in message
     assert "\n" not in message
     assert path.read_bytes() == before
     assert listing(path.parent) == files
@@ -221,7 +221,7 @@ def test_an_unwritable_folder_is_a_clean_error(
         return real_open(file, flags, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", open_)
-    with pytest.raises(SessionFileError, match="Read-only file system; your turn is still"):
+    with pytest.raises(SessionFileError, match="Read-only file system; the file was not"):
         store.save(doc)
     assert path.read_bytes() == before
     assert listing(path.parent) == files

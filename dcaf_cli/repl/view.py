@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.text import Text
+from rich.traceback import Traceback
 
 from dcaf_cli.conversation import Conversation, TurnReport
 from dcaf_cli.errors import SessionLockedError
@@ -60,7 +61,8 @@ class TurnView:
         if report.error is not None:
             self.error(f"{report.error} (the turn was rolled back)")
             if self.debug and report.exception is not None:
-                self.console.print(Text(repr(report.exception), style="dim"))
+                exc = report.exception
+                self.console.print(Traceback.from_exception(type(exc), exc, exc.__traceback__))
             return
         if report.notice:
             self.console.print(render_notice(report.notice))
@@ -73,11 +75,16 @@ class TurnView:
     def _show_saved(self, report: TurnReport) -> None:
         path = self.conversation.path
         if report.save_error is not None:
-            if isinstance(report.save_error, SessionLockedError):
+            if self.err is not None:  # scripted: the process ends, and the store said it all
+                self.error(str(report.save_error))
+            elif isinstance(report.save_error, SessionLockedError):
                 # The store says what to do; name the REPL commands that do it.
                 self.error(f"{report.save_error} (/reload or /save FILE)")
             else:
-                self.error(str(report.save_error))
+                self.error(
+                    f"{report.save_error}; the turn is kept in memory and saved with the next"
+                    " one, or now with /save FILE"
+                )
         elif report.revision is not None and path is not None:
             self.console.print(render_saved(str(path), report.revision))
         elif path is None and (report.changes or report.turn is not None):
