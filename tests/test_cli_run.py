@@ -286,3 +286,45 @@ def test_a_model_chosen_for_one_run_does_not_stick_to_the_agent(
     assert r.status == 0
     assert r.json_lines[0]["reply"] == "Your cart is empty."
     assert read_session_file(path).meta["model"] == "offline"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("run", "counter", "--model", "offline", "-m", "hi"),
+         "agent 'counter' is a custom agent function, which uses no model; drop --model"),
+        (("run", "shop", "--url", "http://127.0.0.1:9", "-m", "hi"),
+         "--url chats with the server's own agent and model; drop AGENT"),
+        (("run", "--url", "http://127.0.0.1:9", "--region", "eu-west-1", "-m", "hi"),
+         "drop --region"),
+        (("run", "shop", "--model", "bedrock:some-model", "--api-key", "k", "-m", "hi"),
+         "bedrock: models use AWS credentials, not --api-key"),
+    ],
+    ids=["model-for-a-function", "agent-with-url", "region-with-url", "api-key-for-bedrock"],
+)  # fmt: skip
+def test_options_that_would_be_ignored_are_refused(
+    dcaf: Any, args: tuple[str, ...], message: str
+) -> None:
+    r = dcaf(*args)
+    assert r.status == ExitStatus.BAD_INPUT
+    assert message in r.err
+    assert r.err.count("\n") == 1
+
+
+def test_dcaf_model_env_does_not_trouble_a_function_agent(
+    dcaf: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DCAF_MODEL", "offline")
+    r = dcaf("run", "counter", "-m", "hi")
+    assert r.status == ExitStatus.OK
+    assert "This is call #1" in r.out
+
+
+def test_a_bare_session_file_is_noted_in_scripted_mode(dcaf: Any, tmp_path: Path) -> None:
+    bare = tmp_path / "bare.json"
+    bare.write_text('{"cart": []}')
+    r = dcaf("run", "shop", "-s", bare, "-m", "/view_cart")
+    assert r.status == ExitStatus.OK
+    assert "dcaf: note: " in r.err
+    assert "bare session data" in r.err
+    assert read_session_file(bare).meta["revision"] == 1

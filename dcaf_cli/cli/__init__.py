@@ -33,6 +33,14 @@ def _click_exception_class() -> Any:
     return ClickException
 
 
+_debug = False
+
+
+def cli_debug() -> bool:
+    """Whether this run asked for tracebacks (`dcaf --debug ...` or `DCAF_DEBUG=1`)."""
+    return _debug
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run `dcaf` with `argv` (default: the process's arguments) and exit."""
     sys.exit(run_cli(argv))
@@ -46,7 +54,8 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
 
     click_exception = _click_exception_class()
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or os.environ.get("DCAF_DEBUG") == "1"
+    global _debug
+    debug = _debug = "--debug" in args or os.environ.get("DCAF_DEBUG") == "1"
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="dcaf", standalone_mode=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from rich.text import Text
 
 from dcaf_cli.agent import Agent, AgentLike
 from dcaf_cli.conversation import Conversation, TurnReport
-from dcaf_cli.errors import DcafError, ExitStatus
+from dcaf_cli.errors import DcafError, ExitStatus, UsageError
 from dcaf_cli.loader import DEFAULT_AGENT, load_agent
 from dcaf_cli.models.base import ModelOptions
 from dcaf_cli.render.text import literal
@@ -39,29 +40,59 @@ class ChatSettings:
     reveal: bool = False
     base_url: str | None = None
     api_key: str | None = None
+    region: str | None = None
+    profile: str | None = None
     debug: bool = False
     interactive: bool = True
 
 
+def _model_flags(settings: ChatSettings) -> list[str]:
+    flags = {"--model": settings.model, "--base-url": settings.base_url}
+    flags |= {"--api-key": settings.api_key, "--region": settings.region}
+    flags["--profile"] = settings.profile
+    return [flag for flag, value in flags.items() if value]
+
+
 def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str]:
-    """The agent to talk to, and the spec to record in the file."""
+    """The agent to talk to, and the spec to record in the file.
+
+    Options that would be silently ignored are refused instead: a model for a server's
+    agent or for a custom agent function, an API key for Bedrock.
+    """
     if settings.url:
+        unused = (["AGENT"] if settings.agent else []) + _model_flags(settings)
+        if unused:
+            raise UsageError(
+                f"--url chats with the server's own agent and model; drop {', '.join(unused)}"
+            )
         from dcaf_cli.remote import RemoteAgent
 
         return RemoteAgent(settings.url), settings.url
     spec = settings.agent or doc.meta.get("agent") or DEFAULT_AGENT
     agent = load_agent(spec)
-    if isinstance(agent, Agent):
-        # Agents are module-level objects: choosing a model (here or with /model) must not
-        # change the module's agent for whoever loads it next in this process.
-        agent = copy.copy(agent)
-    if isinstance(agent, Agent) and (
-        settings.model or settings.base_url or settings.api_key or agent.model is None
-    ):
+    if not isinstance(agent, Agent):
+        if _model_flags(settings):
+            raise UsageError(
+                f"agent {spec!r} is a custom agent function, which uses no model; "
+                f"drop {', '.join(_model_flags(settings))}"
+            )
+        return agent, spec
+    # Agents are module-level objects: choosing a model (here or with /model) must not
+    # change the module's agent for whoever loads it next in this process.
+    agent = copy.copy(agent)
+    model_spec = settings.model or os.environ.get("DCAF_MODEL") or agent.model or "offline"
+    if isinstance(model_spec, str):
+        if model_spec.startswith("bedrock:") and settings.api_key:
+            raise UsageError(
+                "bedrock: models use AWS credentials, not --api-key",
+                hint="use --profile, or the usual AWS environment",
+            )
         from dcaf_cli.models import resolve_model
 
-        options = ModelOptions(base_url=settings.base_url, api_key=settings.api_key)
-        model_spec = settings.model or (agent.model if isinstance(agent.model, str) else "offline")
+        options = ModelOptions(
+            base_url=settings.base_url, api_key=settings.api_key,
+            region=settings.region, profile=settings.profile,
+        )  # fmt: skip
         agent.use_model(resolve_model(model_spec, options))
     return agent, spec
 
@@ -151,6 +182,8 @@ def run_script(
 ) -> ExitStatus:
     """One turn per line; stops at the first turn that fails, with its exit status."""
     script = _Script(conversation, settings, out, err)
+    if conversation.doc.notice:  # e.g. a bare session object, written back in full format
+        err.print(Text("dcaf: note: ") + literal(conversation.doc.notice), soft_wrap=True)
     for text in lines:
         unknown = _unknown_tool(conversation, text)
         if unknown is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -106,6 +105,14 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
             envvar=None,
         ),
     ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="AWS region for bedrock: models (default: AWS_REGION)."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", help="AWS profile for bedrock: models (default: AWS_PROFILE)."),
+    ] = None,
     debug: Annotated[
         bool,
         typer.Option(
@@ -121,12 +128,13 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
     Without a terminal (piped stdin) or with -m, runs one turn per line or message and exits;
     --json makes the output machine-readable.
     """
+    from dcaf_cli.cli import cli_debug
     from dcaf_cli.cli.chat import ChatSettings, start_chat
 
     settings = ChatSettings(
         agent=agent,
         session=session,
-        model=model or os.environ.get("DCAF_MODEL") or None,
+        model=model,
         url=url,
         messages=list(message or []),
         json_output=json_output,
@@ -134,7 +142,9 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
         reveal=reveal,
         base_url=base_url,
         api_key=api_key,
-        debug=debug,
+        region=region,
+        profile=profile,
+        debug=debug or cli_debug(),
         interactive=not message and sys.stdin.isatty(),
     )
     status = start_chat(settings)
