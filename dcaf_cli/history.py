@@ -64,7 +64,9 @@ def undo_turns(doc: SessionFile, n: int = 1) -> list[dict[str, Any]]:
     if n < 1:
         raise UsageError(f"cannot undo {n} turns: give a number of turns of 1 or more")
     if n > len(doc.turns):
-        raise UsageError(f"cannot undo {n} turns: the file has only {_turns(len(doc.turns))}")
+        have = len(doc.turns)
+        held = "the file has no turns" if have == 0 else f"the file has only {_turns(have)}"
+        raise UsageError(f"cannot undo {_turns(n)}: {held}")
     undone = doc.turns[-n:]
     dropped = sum(_message_count(turn) for turn in undone)
     if dropped > len(doc.messages):

@@ -14,6 +14,7 @@ guarantees on top:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any, Final, TypeVar, overload
@@ -44,6 +45,10 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
 
 
 def _type_name(tp: Any) -> str:
+    """`CartItem`, `list[CartItem]`, `dict[str, Prefs]`: as the type was written."""
+    if getattr(tp, "__args__", None) and getattr(tp, "__origin__", None) is not None:
+        # `repr(list[CartItem])` names modules (`list[shop.models.CartItem]`): drop them.
+        return re.sub(r"\b(?:\w+\.)+(\w+)", r"\1", repr(tp))
     return getattr(tp, "__name__", None) or repr(tp)
 
 

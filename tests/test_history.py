@@ -122,7 +122,7 @@ def test_undo_several_turns_returns_them_oldest_first() -> None:
 @pytest.mark.parametrize(("have", "ask", "message"), [
     (2, 3, "the file has only 2 turns"),
     (1, 2, "the file has only 1 turn"),
-    (0, 1, "the file has only no turns"),
+    (0, 1, "cannot undo 1 turn: the file has no turns"),
     (2, 0, "1 or more"),
 ])  # fmt: skip
 def test_undo_more_than_there_is_is_a_usage_error(have: int, ask: int, message: str) -> None:
