@@ -34,7 +34,14 @@ from dcaf_cli.models.base import (
     ToolSpec,
     Usage,
 )
-from dcaf_cli.models.common import DEFAULT_RETRIES, DEFAULT_TIMEOUT, env_number, first_line, origin
+from dcaf_cli.models.common import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    alternating_turns,
+    env_number,
+    first_line,
+    origin,
+)
 
 DEFAULT_MAX_TOKENS = 4096
 _NO_KEY = "Could not resolve authentication method"  # the SDK's TypeError when no key is set
@@ -157,21 +164,8 @@ def to_tool(spec: ToolSpec) -> ToolParam:
 
 
 def to_messages(messages: list[Message]) -> list[MessageParam]:
-    """Provider-neutral messages as Messages API turns.
-
-    The API wants user and assistant turns to alternate, so consecutive items of one role
-    (several tool results, or tool results then the user's next words) share a turn.
-    """
-    turns: list[tuple[Role, list[ContentBlockParam]]] = []
-    for message in messages:
-        role, blocks = _blocks(message)
-        if not blocks:
-            continue
-        if turns and turns[-1][0] == role:
-            turns[-1][1].extend(blocks)
-        else:
-            turns.append((role, blocks))
-    return [_turn(role, blocks) for role, blocks in turns]
+    """Provider-neutral messages as Messages API turns, alternating user and assistant."""
+    return [_turn(role, blocks) for role, blocks in alternating_turns(map(_blocks, messages))]
 
 
 def _turn(role: Role, blocks: list[ContentBlockParam]) -> MessageParam:

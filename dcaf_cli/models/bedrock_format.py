@@ -20,6 +20,7 @@ from dcaf_cli.models.base import (
     ToolSpec,
     Usage,
 )
+from dcaf_cli.models.common import alternating_turns
 
 Role = Literal["user", "assistant"]
 Json = dict[str, Any]
@@ -51,20 +52,8 @@ def to_tool(spec: ToolSpec) -> Json:
 
 
 def to_messages(messages: list[Message]) -> list[Json]:
-    """Provider-neutral messages as Converse turns.
-
-    Converse wants user and assistant turns to alternate, so consecutive items of one role
-    (several tool results, or tool results then the user's next words) share a turn.
-    """
-    turns: list[tuple[Role, list[Json]]] = []
-    for message in messages:
-        role, blocks = _blocks(message)
-        if not blocks:
-            continue
-        if turns and turns[-1][0] == role:
-            turns[-1][1].extend(blocks)
-        else:
-            turns.append((role, blocks))
+    """Provider-neutral messages as Converse turns, alternating user and assistant."""
+    turns = alternating_turns(map(_blocks, messages))
     return [{"role": role, "content": blocks} for role, blocks in turns]
 
 

@@ -4,13 +4,36 @@ made safe to show on one line."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from dcaf_cli.errors import UsageError
 from dcaf_cli.redact import MASK, SECRET_VALUE
 
+B = TypeVar("B")
+
 DEFAULT_RETRIES = 2
 DEFAULT_TIMEOUT = 120.0  # seconds to wait for the server, per read
+
+
+def alternating_turns(
+    items: Iterable[tuple[Literal["user", "assistant"], list[B]]],
+) -> list[tuple[Literal["user", "assistant"], list[B]]]:
+    """Merge consecutive same-role items into one turn, dropping empty ones.
+
+    The Messages and Converse APIs want user and assistant turns to alternate, so several
+    tool results, or tool results then the user's next words, share a turn.
+    """
+    turns: list[tuple[Literal["user", "assistant"], list[B]]] = []
+    for role, blocks in items:
+        if not blocks:
+            continue
+        if turns and turns[-1][0] == role:
+            turns[-1][1].extend(blocks)
+        else:
+            turns.append((role, list(blocks)))
+    return turns
 
 
 def env_number(name: str, default: float) -> float:
