@@ -64,8 +64,9 @@ def _session_for(session: SessionLike, wire: list[WireMessage]) -> Session:
     return Session.from_dict(incoming_session(wire) or {})
 
 
-class _SyncTwin:
-    """`run` and `chat`, the synchronous faces of `arun`."""
+class _LocalAgent:
+    """What local agents share: `arun` reads the messages and finds the session, then the
+    subclass runs the turn; `run` and `chat` are its synchronous faces."""
 
     async def arun(
         self,
@@ -75,6 +76,20 @@ class _SyncTwin:
         context: Mapping[str, Any] | None = None,
         on_event: EventSink | None = None,
         options: TurnOptions | None = None,
+    ) -> AgentResponse:
+        """Run one turn over HelpDesk-protocol `messages` with `session` (a Session is
+        changed in place; a dict, or by default the messages' `data.session`, is copied)."""
+        wire = parse_messages(messages)
+        live = _session_for(session, wire)
+        return await self._turn(wire, live, dict(context or {}), on_event, options)
+
+    async def _turn(
+        self,
+        wire: list[WireMessage],
+        live: Session,
+        context: dict[str, Any],
+        on_event: EventSink | None,
+        options: TurnOptions | None,
     ) -> AgentResponse:
         raise NotImplementedError
 
@@ -91,7 +106,7 @@ class _SyncTwin:
         return self.run(messages, session=session, **kwargs).to_message()
 
 
-class Agent(_SyncTwin):
+class Agent(_LocalAgent):
     """A model that can call tools. `model` is a spec (`"offline"`, `"openai:gpt-4o-mini"`)
     or a `Model`; plain functions in `tools` are made tools with `@tool`."""
 
@@ -143,17 +158,14 @@ class Agent(_SyncTwin):
             self._resolved = resolve_model(self.model if isinstance(self.model, str) else "offline")
         return self._resolved
 
-    async def arun(
+    async def _turn(
         self,
-        messages: Messages,
-        *,
-        session: SessionLike = None,
-        context: Mapping[str, Any] | None = None,
-        on_event: EventSink | None = None,
-        options: TurnOptions | None = None,
+        wire: list[WireMessage],
+        live: Session,
+        context: dict[str, Any],
+        on_event: EventSink | None,
+        options: TurnOptions | None,
     ) -> AgentResponse:
-        wire = parse_messages(messages)
-        live = _session_for(session, wire)
         setup = TurnSetup(
             {t.name: t for t in self._tools},
             self.resolved_model(),
@@ -162,13 +174,13 @@ class Agent(_SyncTwin):
             self.response_interceptors,
         )
         opts = options or TurnOptions(max_rounds=self.max_rounds)
-        return await Turn(setup, live, dict(context or {}), on_event, opts).run(wire)
+        return await Turn(setup, live, context, on_event, opts).run(wire)
 
 
 AgentFunction = Callable[..., AgentResult | str | Awaitable[AgentResult | str]]
 
 
-class FunctionAgent(_SyncTwin):
+class FunctionAgent(_LocalAgent):
     """A custom agent function `(messages, context)` or `(messages, context, session)`
     returning an `AgentResult` or a string, run like any agent."""
 
@@ -186,24 +198,19 @@ class FunctionAgent(_SyncTwin):
     def model_name(self) -> str:
         return f"function:{self.name}"
 
-    async def arun(
+    async def _turn(
         self,
-        messages: Messages,
-        *,
-        session: SessionLike = None,
-        context: Mapping[str, Any] | None = None,
-        on_event: EventSink | None = None,
-        options: TurnOptions | None = None,
+        wire: list[WireMessage],
+        live: Session,
+        context: dict[str, Any],
+        on_event: EventSink | None,
+        options: TurnOptions | None,
     ) -> AgentResponse:
-        wire = parse_messages(messages)
-        live = _session_for(session, wire)
         plain = [m.model_dump(exclude_defaults=True) for m in wire]
         tx = live.transaction()
         try:
             args: tuple[Any, ...] = (
-                (plain, dict(context or {}), live)
-                if self.wants_session
-                else (plain, dict(context or {}))
+                (plain, context, live) if self.wants_session else (plain, context)
             )
             result = self.fn(*args)
             if inspect.isawaitable(result):
