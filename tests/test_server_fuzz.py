@@ -77,7 +77,7 @@ tool_calls = st.fixed_dictionaries(
         "input": objects | json_values,
         "execute": st.booleans() | json_values,
         "rejection_reason": st.none() | st.text(max_size=8),
-        "signature": st.text(max_size=20) | st.just("v1.1.AAAA"),
+        "signature": st.text(max_size=20) | st.sampled_from(["v1.1.AAAA", "v2.1.nonce.AAAA"]),
         "intent": st.sampled_from(["approval", "missing_arguments"]) | json_values,
     },
 )

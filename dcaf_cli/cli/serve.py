@@ -41,7 +41,9 @@ def serve(  # noqa: PLR0917  (Typer reads the parameters)
             "-w",
             min=1,
             help="Worker processes. The server keeps no session state, so any worker (or "
-            "host, with DCAF_SESSION_SECRET set) can answer any request.",
+            "host, with DCAF_SESSION_SECRET set) can answer any request. The workers share "
+            "one ledger of used approvals: a SQLite file in a private temporary folder, or "
+            "the one DCAF_APPROVAL_LEDGER names.",
         ),
     ] = 1,
     model: Annotated[
@@ -63,7 +65,8 @@ def serve(  # noqa: PLR0917  (Typer reads the parameters)
 
     The session travels in each request and comes back in the reply's data.session.
 
-    Calls needing approval go out signed; only a call this server proposed can be approved.
+    Calls needing approval go out signed; only a call this server proposed can be approved,
+    and each approval runs its call once (a replay is refused with 403).
 
     With DCAF_SESSION_SECRET set, sessions are signed too, and edited ones are refused.
     """

@@ -9,8 +9,10 @@ The request is `{"messages": [...], ...}`; the session comes in the last user me
 (pending approvals, each signed: see `signing`) and `data.executed_tool_calls`. Every
 other top-level field reaches the agent as `context`. Refusals are 4xx with
 `{"error": "..."}`; a failing turn is a 200 whose `data.error` says why and whose session
-is the one that came in. No state is kept between requests, so the app scales out as
-ordinary ASGI workers.
+is the one that came in. No session state is kept between requests, so the app scales
+out as ordinary ASGI workers; the one thing remembered is which proposals were already
+decided (`ledger`), so that an approval runs its tool once. Workers must share it (a
+`SqliteLedger` on one host: `dcaf serve --workers N` does this).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from starlette.requests import ClientDisconnect
 
 from dcaf_cli.agent import AgentLike
 from dcaf_cli.server.intake import DEFAULT_MAX_BODY, ChatInput, HTTPProblem
+from dcaf_cli.server.ledger import Ledger
 from dcaf_cli.server.service import ChatService
 from dcaf_cli.server.signing import DEFAULT_TTL, Signer
 from dcaf_cli.server.stream import stream_reply
@@ -40,6 +43,7 @@ def create_app(
     secret: str | None = None,
     approval_key: bytes | None = None,
     approval_ttl: float = DEFAULT_TTL,
+    ledger: Ledger | None = None,
 ) -> FastAPI:
     """The app serving `agent`.
 
@@ -47,8 +51,13 @@ def create_app(
     sessions and makes the server refuse sessions it did not sign. Without it, proposals
     are signed with `approval_key`, or a random key per process: with several worker
     processes and no secret, give them all the same `approval_key`.
+
+    `ledger` remembers the proposals already decided, so that replaying an approval does
+    not run its tool twice; the default (`MemoryLedger`) serves one process. Several
+    processes must share one: `SqliteLedger(path)` on one host.
     """
-    service = ChatService(agent, Signer.create(secret, approval_key, approval_ttl), max_body_bytes)
+    signer = Signer.create(secret, approval_key, approval_ttl)
+    service = ChatService(agent, signer, max_body_bytes, ledger)
     app = FastAPI(title=f"dcaf: {agent.name}", docs_url=None, redoc_url=None)
     app.state.service = service
 

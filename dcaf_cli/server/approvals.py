@@ -1,4 +1,4 @@
-"""Approval decisions over HTTP: only a call this server proposed may run.
+"""Approval decisions over HTTP: only a call this server proposed may run, and only once.
 
 A decision to run (`execute: true`) in the last user message is honoured only when the
 paused assistant message before it proposes a call with the same id and name whose
@@ -7,63 +7,116 @@ decision keeps the proposed arguments. The one edit allowed is filling in the ar
 of a `missing_arguments` proposal, keeping those already given: that is what the runtime
 asks the user for, and the result is a call the user could have typed as `/tool k=v`.
 Anything else is refused with 403 before the agent runs, so a refused tool never runs.
+
+`check_decisions` returns the `Claim`s of the proposals the decisions use (approved, or
+rejected with a signature that verifies), for the ledger (see `ledger`): the service
+records them before the turn runs and refuses a request whose proposal was already
+decided. Approvals are single-use: one whose run then fails is used all the same.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from dcaf_cli.protocol import WireMessage, WireToolCall, pending_decisions
 from dcaf_cli.server.intake import HTTPProblem
-from dcaf_cli.server.signing import Proposal, Signer, canonical, digest
+from dcaf_cli.server.signing import Proposal, Signer, Stamp, canonical, digest
+
+ALREADY_USED = "this approval was already used (a proposal is decided once; ask again)"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A proposal a decision uses: its ledger key (the signature's MAC) and until when."""
+
+    key: str
+    until: float
+    label: str  # "execute_deployment (offline-1)"
+    execute: bool
+
+    def refusal(self) -> str:
+        return f"refused to {'run' if self.execute else 'reject'} {self.label}: {ALREADY_USED}"
 
 
 def check_decisions(
     messages: list[WireMessage], session: Mapping[str, Any], signer: Signer
-) -> None:
-    """Raise 403 unless every approval in the last message answers a signed proposal."""
-    approved = {d.id: d for d in pending_decisions(messages)}  # the last one wins, as in Turn
-    approved = {call_id: d for call_id, d in approved.items() if d.execute}
-    if not approved:
-        return
+) -> list[Claim]:
+    """Raise 403 unless every approval in the last message answers a signed proposal;
+    return the claims of the proposals the decisions use."""
+    decided = {d.id: d for d in pending_decisions(messages)}  # the last one wins, as in Turn
+    if not decided:
+        return []
     paused = messages[-2] if len(messages) >= 2 and messages[-2].role == "assistant" else None
     proposed = paused.data.tool_calls if paused is not None else []
     repeated = sorted(i for i, n in Counter(p.id for p in proposed).items() if n > 1)
-    if repeated:
+    if repeated and any(d.execute for d in decided.values()):
         raise HTTPProblem(403, f"refused: the paused message proposes call {repeated[0]!r} twice")
     by_id = {p.id: p for p in proposed}
     session_digest = digest(session)
-    for call_id, decision in approved.items():
+    claims: list[Claim] = []
+    for call_id, decision in decided.items():
         proposal = by_id.get(call_id)
-        if proposal is None:
-            raise HTTPProblem(
-                403, f"refused to run {decision.name} ({call_id}): no such call is waiting"
-            )
-        _check(proposal, decision, session_digest, signer)
+        if decision.execute:
+            if proposal is None:
+                raise HTTPProblem(
+                    403, f"refused to run {decision.name} ({call_id}): no such call is waiting"
+                )
+            claims.append(_check(proposal, decision, session_digest, signer))
+        elif proposal is not None and not repeated and proposal.name == decision.name:
+            claims += _rejected(proposal, decision, session_digest, signer)
+    return claims
+
+
+def _signed(
+    proposal: WireToolCall, decision: WireToolCall, session_digest: str
+) -> tuple[Proposal, str | None]:
+    """What the signature must cover, and the signature. The paused message's copy is
+    authoritative; a client that dropped the signature there but echoed it in the decision
+    (which repeats the call) is checked on that one."""
+    intent = proposal.intent or decision.intent or ""
+    signed = Proposal(proposal.id, proposal.name, intent, proposal.input, session_digest)
+    return signed, proposal.signature or decision.signature
+
+
+def _claim(signature: str, label: str, execute: bool, signer: Signer) -> Claim:
+    stamp = Stamp.parse(signature)
+    if stamp is None:  # not after it verified
+        raise HTTPProblem(403, f"refused {label}: its signature is malformed")
+    return Claim(stamp.mac, signer.used_until(stamp), label, execute)
+
+
+def _rejected(
+    proposal: WireToolCall, decision: WireToolCall, session_digest: str, signer: Signer
+) -> list[Claim]:
+    """A rejection runs nothing, so an unsigned one is let through; a signed one uses up
+    its proposal like an approval."""
+    signed, signature = _signed(proposal, decision, session_digest)
+    if signature is None or signer.proposal_problem(signed, signature) is not None:
+        return []
+    return [_claim(signature, f"{proposal.name} ({proposal.id})", False, signer)]
 
 
 def _check(
     proposal: WireToolCall, decision: WireToolCall, session_digest: str, signer: Signer
-) -> None:
+) -> Claim:
     label = f"{proposal.name} ({proposal.id})"
     if decision.name != proposal.name:
         raise HTTPProblem(
             403, f"refused to run {label}: the decision names {decision.name!r} instead"
         )
-    intent = proposal.intent or decision.intent or ""
-    signed = Proposal(proposal.id, proposal.name, intent, proposal.input, session_digest)
-    # The paused message's copy is authoritative; a client that dropped the signature there
-    # but echoed it in the decision (which repeats the call) is checked on that one.
-    problem = signer.proposal_problem(signed, proposal.signature or decision.signature)
-    if problem is not None:
+    signed, signature = _signed(proposal, decision, session_digest)
+    problem = signer.proposal_problem(signed, signature)
+    if problem is not None or signature is None:
         raise HTTPProblem(403, f"refused to run {label}: {problem}")
+    claim = _claim(signature, label, True, signer)
     if canonical(decision.input) == canonical(proposal.input):  # strictly: 1 is not true
-        return
-    if intent == "missing_arguments" and _fills_only(proposal.input, decision.input):
+        return claim
+    if signed.intent == "missing_arguments" and _fills_only(proposal.input, decision.input):
         proposal.input = dict(decision.input)  # the runtime then sees no edit
-        return
+        return claim
     raise HTTPProblem(
         403,
         f"refused to run {label}: the decision changes its arguments (over HTTP a call "

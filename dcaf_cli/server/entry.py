@@ -10,14 +10,24 @@ worker builds its own app with `app_from_env` (uvicorn's factory mode)::
 Approval signatures must verify in whichever worker gets the decision: the key comes
 from `DCAF_SESSION_SECRET` when set (any number of hosts), else `serve()` draws one
 random key and hands it to all its workers in `DCAF_APPROVAL_KEY` (one host).
+
+The ledger of used approvals (see `ledger`) must be one for all the workers too:
+`DCAF_APPROVAL_LEDGER` names a SQLite file they all open. When it is not set and there
+are several workers, `serve()` creates one in a private temporary folder (mode 0700) and
+removes it when the server stops; one worker keeps its ledger in memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from collections.abc import Callable
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -26,12 +36,15 @@ from dcaf_cli.errors import UsageError
 from dcaf_cli.loader import DEFAULT_AGENT, load_agent
 from dcaf_cli.server.app import create_app
 from dcaf_cli.server.intake import DEFAULT_MAX_BODY
+from dcaf_cli.server.ledger import Ledger, MemoryLedger, SqliteLedger
+from dcaf_cli.server.startup import check_port, run_uvicorn
 
 ENV_AGENT = "DCAF_SERVE_AGENT"
 ENV_MODEL = "DCAF_SERVE_MODEL"
 ENV_MAX_BODY = "DCAF_SERVE_MAX_BODY"
 ENV_SECRET = "DCAF_SESSION_SECRET"
 ENV_APPROVAL_KEY = "DCAF_APPROVAL_KEY"
+ENV_LEDGER = "DCAF_APPROVAL_LEDGER"
 FACTORY = "dcaf_cli.server.entry:app_from_env"
 
 
@@ -68,6 +81,39 @@ def _approval_key() -> bytes | None:
         raise UsageError(f"{ENV_APPROVAL_KEY} must be hex") from None
 
 
+def open_ledger(path: str) -> SqliteLedger:
+    try:
+        return SqliteLedger(path)
+    except sqlite3.Error as exc:
+        raise UsageError(f"{ENV_LEDGER}={path!r}: cannot open the approval ledger: {exc}") from None
+
+
+def ledger_from_env() -> Ledger:
+    """The SQLite ledger `DCAF_APPROVAL_LEDGER` names, else one in memory."""
+    path = os.environ.get(ENV_LEDGER)
+    return open_ledger(path) if path else MemoryLedger()
+
+
+@contextlib.contextmanager
+def shared_ledger(workers: int) -> Iterator[None]:
+    """`DCAF_APPROVAL_LEDGER` set for the workers while the block runs (see above)."""
+    given = os.environ.get(ENV_LEDGER)
+    if given or workers == 1:
+        if given:
+            open_ledger(given).close()  # created, or refused, once and now: not per worker
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="dcaf-serve-")  # 0700: only this user opens it
+    path = str(Path(folder) / "approvals.sqlite3")
+    try:
+        open_ledger(path).close()
+        os.environ[ENV_LEDGER] = path
+        yield
+    finally:
+        os.environ.pop(ENV_LEDGER, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def app_from_env() -> FastAPI:
     """The app a worker process serves, built from the environment (see above)."""
     agent = build_agent(os.environ.get(ENV_AGENT) or DEFAULT_AGENT, os.environ.get(ENV_MODEL))
@@ -77,6 +123,7 @@ def app_from_env() -> FastAPI:
         max_body_bytes=int(max_body) if max_body.isdigit() else DEFAULT_MAX_BODY,
         secret=os.environ.get(ENV_SECRET) or None,
         approval_key=_approval_key(),
+        ledger=ledger_from_env(),
     )
 
 
@@ -87,23 +134,29 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
     if options.workers < 1:
         raise UsageError("--workers must be at least 1")
     agent = build_agent(spec, options.model)  # fail here, before binding the port
-    if announce is not None:
-        where = f"http://{options.host}:{options.port}"
-        announce(f"serving {agent.name} ({agent.model_name}) at {where}/api/chat (Ctrl-C stops)")
+    check_port(options.host, options.port)
     if not os.environ.get(ENV_SECRET) and not os.environ.get(ENV_APPROVAL_KEY):
         os.environ[ENV_APPROVAL_KEY] = secrets.token_hex(32)
     os.environ[ENV_AGENT] = spec
     os.environ[ENV_MAX_BODY] = str(options.max_body_bytes)
     if options.model:
         os.environ[ENV_MODEL] = options.model
-    host, port, level = options.host, options.port, options.log_level
-    if options.workers == 1:
-        app = app_with(agent, options.max_body_bytes)
-        uvicorn.run(app, host=host, port=port, log_level=level)
-    else:
-        uvicorn.run(
-            FACTORY, factory=True, workers=options.workers, host=host, port=port, log_level=level
-        )
+    host, port, level, workers = options.host, options.port, options.log_level, options.workers
+    with shared_ledger(workers):
+        if announce is not None:
+            where = f"http://{host}:{port}"
+            announce(
+                f"serving {agent.name} ({agent.model_name}) at {where}/api/chat (Ctrl-C stops)"
+            )
+        if workers == 1:
+            app = app_with(agent, options.max_body_bytes)
+            run_uvicorn(lambda: uvicorn.run(app, host=host, port=port, log_level=level))
+        else:
+            run_uvicorn(
+                lambda: uvicorn.run(
+                    FACTORY, factory=True, workers=workers, host=host, port=port, log_level=level
+                )
+            )
 
 
 def app_with(agent: AgentLike, max_body_bytes: int) -> FastAPI:
@@ -112,4 +165,5 @@ def app_with(agent: AgentLike, max_body_bytes: int) -> FastAPI:
         max_body_bytes=max_body_bytes,
         secret=os.environ.get(ENV_SECRET) or None,
         approval_key=_approval_key(),
+        ledger=ledger_from_env(),
     )

@@ -9,7 +9,9 @@ the server's loop only parses, signs and streams.
 
 The server keeps no session state: the session comes in with the request and goes back
 in the reply. If the turn fails, the reply carries `data.error` and the incoming session
-unchanged, never a half-applied one.
+unchanged, never a half-applied one. The one thing remembered is which proposals were
+already decided (see `ledger`): `prepare` records a request's decisions before its turn
+runs, and refuses (403) one already used.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from dcaf_cli.server.intake import (
     read_limited,
     session_signature,
 )
+from dcaf_cli.server.ledger import Ledger, MemoryLedger
 from dcaf_cli.server.signing import Proposal, Signer, digest
 from dcaf_cli.turn import TurnOptions
 
@@ -67,10 +70,17 @@ class Reply:
 
 
 class ChatService:
-    def __init__(self, agent: AgentLike, signer: Signer, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        agent: AgentLike,
+        signer: Signer,
+        max_body_bytes: int,
+        ledger: Ledger | None = None,
+    ) -> None:
         self.agent = agent
         self.signer = signer
         self.max_body_bytes = max_body_bytes
+        self.ledger: Ledger = ledger if ledger is not None else MemoryLedger()
         self.options = TurnOptions(
             max_rounds=int(getattr(agent, "max_rounds", 10)), allow_edits=False
         )
@@ -82,7 +92,17 @@ class ChatService:
         problem = self.signer.session_problem(chat.session, session_signature(chat.messages))
         if problem is not None:
             raise HTTPProblem(403, problem)
-        check_decisions(chat.messages, chat.session, self.signer)
+        claims = check_decisions(chat.messages, chat.session, self.signer)
+        if claims:  # recorded before the turn runs: of two identical requests, one runs
+            entries = {claim.key: claim.until for claim in claims}
+            try:
+                used = set(await anyio.to_thread.run_sync(self.ledger.claim, entries))
+            except Exception as exc:  # fail closed: what cannot be recorded does not run
+                message = f"the approval ledger failed, so nothing ran; try again: {one_line(exc)}"
+                raise HTTPProblem(503, message) from None
+            refused = [claim for claim in claims if claim.key in used]
+            if refused:
+                raise HTTPProblem(403, refused[0].refusal())
         return chat
 
     async def answer(self, chat: ChatInput, on_event: EventSink | None = None) -> Reply:

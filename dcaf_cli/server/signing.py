@@ -1,18 +1,18 @@
 """Signatures that let a stateless server recognise its own proposals and sessions.
 
 **Approvals.** Every call the server proposes for approval (`execute: false`) carries
-`signature = "v1.<issued>.<mac>"`, an HMAC-SHA256 over the call's id, name, intent and
-canonical input, the SHA-256 of the session returned with the proposal, and the time it
-was issued. A decision may run a call only if the proposal it answers verifies, so a
-client cannot invent a call or change its arguments, and a proposal is good only against
-the session it was made with: once the approved tool has run and changed the session, a
-replay of the approval against the new session no longer verifies. Proposals also expire
-(`ttl`, an hour by default).
+`signature = "v2.<issued>.<nonce>.<mac>"`, an HMAC-SHA256 over the call's id, name, intent
+and canonical input, the SHA-256 of the session returned with the proposal, the time it
+was issued and a random nonce. A decision may run a call only if the proposal it answers
+verifies, so a client cannot invent a call or change its arguments, and a proposal is good
+only against the session it was made with. Proposals also expire (`ttl`, an hour by
+default).
 
-What no stateless server can tell apart is a byte-identical retry of the approving
-request with the pre-execution session: it is the same request. For a tool that leaves
-the session unchanged, that is the only protection the TTL bounds; such tools should
-record what they did in the session (as `execute_deployment` does) or be idempotent.
+The nonce makes every proposal distinct, even the same call proposed twice in one second
+against the same session, so the MAC names one proposal: `approvals` records it in a
+ledger (see `ledger`) when a decision uses it, and refuses it afterwards. That is what
+stops a byte-identical retry of the approving request, which carries the pre-execution
+session and so still verifies.
 
 **Keys.** With a secret (`DCAF_SESSION_SECRET`) both keys are derived from it, so every
 worker and every host behind a load balancer agrees, and restarts keep proposals valid.
@@ -38,7 +38,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-VERSION = "v1"
+VERSION = "v1"  # of session signatures
+PROPOSAL_VERSION = "v2"  # of proposal signatures (v1 had no nonce)
 DEFAULT_TTL = 3600.0
 CLOCK_SKEW = 60.0  # seconds a proposal may seem to come from the future (other hosts)
 
@@ -73,17 +74,36 @@ class Proposal:
     input: Mapping[str, Any]
     session_digest: str
 
-    def payload(self, issued: int) -> list[Any]:
+    def payload(self, issued: int, nonce: str) -> list[Any]:
         return [
             "dcaf-approval",
-            VERSION,
+            PROPOSAL_VERSION,
             issued,
+            nonce,
             self.id,
             self.name,
             self.intent,
             self.input,
             self.session_digest,
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """The parts of a proposal signature: `v2.<issued>.<nonce>.<mac>`."""
+
+    issued: int
+    nonce: str
+    mac: str
+
+    @classmethod
+    def parse(cls, signature: str) -> Stamp | None:
+        parts = signature.split(".")
+        if len(parts) != 4 or parts[0] != PROPOSAL_VERSION or not parts[1].isdigit():
+            return None
+        if not parts[2] or not parts[3]:
+            return None
+        return cls(int(parts[1]), parts[2], parts[3])
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,20 +128,20 @@ class Signer:
     # -- proposals -----------------------------------------------------------------------
 
     def sign_proposal(self, proposal: Proposal) -> str:
-        issued = int(self.clock())
-        return f"{VERSION}.{issued}.{_mac(self.approval_key, proposal.payload(issued))}"
+        issued, nonce = int(self.clock()), secrets.token_urlsafe(12)  # 16 characters, no dots
+        mac = _mac(self.approval_key, proposal.payload(issued, nonce))
+        return f"{PROPOSAL_VERSION}.{issued}.{nonce}.{mac}"
 
     def proposal_problem(self, proposal: Proposal, signature: str | None) -> str | None:
         """Why `signature` does not approve `proposal`, or None when it does."""
         if not signature:
             return "it carries no signature from this server"
-        version, _, rest = signature.partition(".")
-        issued_text, _, mac = rest.partition(".")
-        if version != VERSION or not issued_text.isdigit() or not mac:
-            return "its signature is malformed"
-        issued = int(issued_text)
-        expected = _mac(self.approval_key, proposal.payload(issued))
-        if not hmac.compare_digest(expected, mac):
+        stamp = Stamp.parse(signature)
+        if stamp is None:
+            return "its signature is malformed (or from an older dcaf); ask again"
+        issued = stamp.issued
+        expected = _mac(self.approval_key, proposal.payload(issued, stamp.nonce))
+        if not hmac.compare_digest(expected, stamp.mac):
             return (
                 "its signature does not match (not proposed by this server, changed since, "
                 "or proposed against another session state)"
@@ -130,6 +150,11 @@ class Signer:
         if age > self.ttl or age < -CLOCK_SKEW:
             return "the proposal has expired; ask again"
         return None
+
+    def used_until(self, stamp: Stamp) -> float:
+        """Until when a ledger must remember a used proposal: while it could still verify
+        here, or on a host whose clock is up to CLOCK_SKEW behind."""
+        return stamp.issued + self.ttl + CLOCK_SKEW
 
     # -- sessions ------------------------------------------------------------------------
 
