@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from fakes.httpd import ScriptedHandler, ScriptedServer, split
 
 MESSAGES_PATH = "/v1/messages"
 Event = tuple[str, dict[str, Any]]
@@ -75,11 +74,6 @@ class Reply:
         return cls(error=(type, message))
 
 
-def _split(text: str, parts: int) -> list[str]:
-    size = max(1, -(-len(text) // max(1, parts)))
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
 def _block(index: int, start: dict[str, Any], deltas: list[dict[str, Any]]) -> list[Event]:
     events: list[Event] = [
         (
@@ -117,7 +111,7 @@ def stream_events(reply: Reply, model: str) -> list[Event]:
         events += _block(0, {"type": "text", "text": ""}, deltas)
     for index, use in enumerate(reply.tool_uses, start=1 if reply.text else 0):
         start = {"type": "tool_use", "id": use.id, "name": use.name, "input": {}}
-        pieces = _split(use.input_text(), use.fragments)
+        pieces = split(use.input_text(), use.fragments)
         events += _block(
             index, start, [{"type": "input_json_delta", "partial_json": p} for p in pieces]
         )
@@ -140,15 +134,12 @@ class RecordedRequest:
     body: Any
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
+class _Handler(ScriptedHandler):
     def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        raw = self.read_body()
         body: Any = json.loads(raw) if raw else None
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        owner = self.server.owner
-        owner.record(RecordedRequest(self.path, headers, body))
+        owner = self.owner
+        owner.record(RecordedRequest(self.path, self.lower_headers(), body))
         if self.path != MESSAGES_PATH:
             self._send(Reply.error_response(404, "not_found_error", f"no route {self.path}"))
             return
@@ -166,99 +157,25 @@ class _Handler(BaseHTTPRequestHandler):
         first = next(i for i, c in enumerate(chunks) if b'"text_delta"' in c) + 1
         self._respond(200, "text/event-stream", chunks[:first], more=True)
         reply.gate_opened = reply.gate.wait(timeout=5)
-        self._write(b"".join(chunks[first:]))
+        self.write(b"".join(chunks[first:]))
 
     def _respond(
         self, status: int, content_type: str, chunks: list[bytes], more: bool = False
     ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("request-id", "req_fake")
-        self.send_header("retry-after-ms", "10")  # keeps retry tests fast
-        if not more:  # a gated stream has no length: it ends when the connection closes
-            self.send_header("Content-Length", str(sum(len(c) for c in chunks)))
-        self.end_headers()
-        self._write(b"".join(chunks))
-
-    def _write(self, data: bytes) -> None:
-        try:
-            self.wfile.write(data)
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up: nothing to answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet: tests read `server.requests` instead."""
+        headers = {"request-id": "req_fake", "retry-after-ms": "10"}  # keeps retry tests fast
+        # A gated stream has no length: it ends when the connection closes.
+        self.respond(status, content_type, b"".join(chunks), headers, sized=not more)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False  # so server_close() joins the handler threads
-    owner: FakeAnthropicServer
+class FakeAnthropicServer(ScriptedServer[Reply, RecordedRequest]):
+    """The scripted server; a context manager that runs it on an ephemeral port.
 
+    `url` is the base URL to give the SDK: `http://127.0.0.1:PORT`; `bodies` are the JSON
+    bodies of the Messages API requests received, in order.
+    """
 
-class FakeAnthropicServer:
-    """The scripted server; a context manager that runs it on an ephemeral port."""
+    handler = _Handler
+    api_path = MESSAGES_PATH
 
-    def __init__(self) -> None:
-        self.requests: list[RecordedRequest] = []
-        self._replies: deque[Reply] = deque()
-        self._lock = threading.Lock()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """The base URL to give the SDK: `http://127.0.0.1:PORT`."""
-        assert self._httpd is not None, "the server is not running"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    @property
-    def bodies(self) -> list[Any]:
-        """The JSON bodies of the Messages API requests received, in order."""
-        return [r.body for r in self.requests if r.path == MESSAGES_PATH]
-
-    def queue(self, *replies: Reply) -> None:
-        with self._lock:
-            self._replies.extend(replies)
-
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._replies)
-
-    def next_reply(self) -> Reply:
-        with self._lock:
-            if self._replies:
-                return self._replies.popleft()
+    def no_reply(self) -> Reply:
         return Reply.error_response(500, "api_error", "fake server: no reply queued")
-
-    def record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-
-    def start(self) -> FakeAnthropicServer:
-        httpd = _Server(("127.0.0.1", 0), _Handler)
-        httpd.owner = self
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> FakeAnthropicServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

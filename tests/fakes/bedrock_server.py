@@ -20,12 +20,11 @@ import json
 import struct
 import threading
 import zlib
-from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
+
+from fakes.httpd import ScriptedHandler, ScriptedServer, split
 
 Event = tuple[str, dict[str, Any]]
 
@@ -107,11 +106,6 @@ class Reply:
         return cls(text=["partial"], error=(code, message))
 
 
-def _split(text: str, parts: int) -> list[str]:
-    size = max(1, -(-len(text) // max(1, parts)))
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
 def stream_events(reply: Reply) -> list[Event]:
     """The ConverseStream events of `reply`, in wire order."""
     events: list[Event] = [("messageStart", {"role": "assistant"})]
@@ -126,7 +120,7 @@ def stream_events(reply: Reply) -> list[Event]:
         events.append(("contentBlockStart", {"contentBlockIndex": index, "start": start}))
         events += [
             ("contentBlockDelta", {"contentBlockIndex": index, "delta": {"toolUse": {"input": p}}})
-            for p in _split(use.input_text(), use.fragments)
+            for p in split(use.input_text(), use.fragments)
         ]
         events.append(("contentBlockStop", {"contentBlockIndex": index}))
     events.append(("messageStop", {"stopReason": "tool_use" if reply.tool_uses else "end_turn"}))
@@ -163,19 +157,18 @@ class RecordedRequest:
     body: Any
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ScriptedHandler):
     protocol_version = "HTTP/1.1"  # for chunked streams; every response still closes
-    server: _Server
 
     def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        raw = self.read_body()
+        headers = self.lower_headers()
         parts = self.path.split("/")  # "", "model", "{modelId}", "converse[-stream]"
         if len(parts) != 4 or parts[1] != "model":
             self._error(Reply.error_response(404, "UnknownOperationException", self.path))
             return
         request = RecordedRequest(self.path, unquote(parts[2]), parts[3], headers, json.loads(raw))
-        owner = self.server.owner
+        owner = self.owner
         owner.record(request)
         reply = owner.next_reply()
         if reply.status != 200:
@@ -205,11 +198,11 @@ class _Handler(BaseHTTPRequestHandler):
             frames[1] = frames[1][:-6] + bytes([frames[1][-6] ^ 1]) + frames[1][-5:]
         self._send(200, "application/vnd.amazon.eventstream", b"", chunked=True)
         for index, frame in enumerate(frames):
-            self._write(b"%x\r\n%s\r\n" % (len(frame), frame))
+            self.write(b"%x\r\n%s\r\n" % (len(frame), frame))
             if reply.gate is not None and "text" in events[index][1].get("delta", {}):
                 reply.gate_opened = reply.gate.wait(timeout=5)
                 reply.gate = None  # wait once, after the first text delta
-        self._write(b"0\r\n\r\n")
+        self.write(b"0\r\n\r\n")
 
     def _send(
         self,
@@ -219,97 +212,23 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str] | None = None,
         chunked: bool = False,
     ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("x-amzn-RequestId", "fake-request-id")
-        self.send_header("Connection", "close")  # one request per connection: clean shutdown
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
+        extra = {
+            "x-amzn-RequestId": "fake-request-id",
+            "Connection": "close",  # one request per connection: clean shutdown
+            **(headers or {}),
+        }
         if chunked:
-            self.send_header("Transfer-Encoding", "chunked")
-        else:
-            self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self._write(data)
-
-    def _write(self, data: bytes) -> None:
-        try:
-            self.wfile.write(data)
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up: nothing to answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet: tests read `server.requests` instead."""
+            extra["Transfer-Encoding"] = "chunked"
+        self.respond(status, content_type, data, extra, sized=not chunked)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False  # so server_close() joins the handler threads
-    owner: FakeBedrockServer
+class FakeBedrockServer(ScriptedServer[Reply, RecordedRequest]):
+    """The scripted endpoint; a context manager that runs it on an ephemeral port.
 
+    `url` is the endpoint URL to give boto3: `http://127.0.0.1:PORT`.
+    """
 
-class FakeBedrockServer:
-    """The scripted endpoint; a context manager that runs it on an ephemeral port."""
+    handler = _Handler
 
-    def __init__(self) -> None:
-        self.requests: list[RecordedRequest] = []
-        self._replies: deque[Reply] = deque()
-        self._lock = threading.Lock()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """The endpoint URL to give boto3: `http://127.0.0.1:PORT`."""
-        assert self._httpd is not None, "the server is not running"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    @property
-    def bodies(self) -> list[Any]:
-        return [r.body for r in self.requests]
-
-    def queue(self, *replies: Reply) -> None:
-        with self._lock:
-            self._replies.extend(replies)
-
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._replies)
-
-    def next_reply(self) -> Reply:
-        with self._lock:
-            if self._replies:
-                return self._replies.popleft()
+    def no_reply(self) -> Reply:
         return Reply.error_response(500, "InternalServerException", "fake server: no reply queued")
-
-    def record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-
-    def start(self) -> FakeBedrockServer:
-        httpd = _Server(("127.0.0.1", 0), _Handler)
-        httpd.owner = self
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> FakeBedrockServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

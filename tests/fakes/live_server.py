@@ -14,13 +14,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from types import TracebackType
 from typing import Any
 
 import uvicorn
 
+from fakes.httpd import Serving
 
-class LiveServer:
+
+class LiveServer(Serving):
     def __init__(self, app: Any) -> None:
         config = uvicorn.Config(
             app,
@@ -56,17 +57,6 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()
-
-    def __enter__(self) -> LiveServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 @contextlib.contextmanager

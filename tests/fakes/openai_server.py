@@ -18,13 +18,12 @@ that asks the model once too often fails with a clear message. Responses are HTT
 
 from __future__ import annotations
 
+import contextlib
 import json
-import threading
-from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from fakes.httpd import ScriptedHandler, ScriptedServer, split
 
 COMPLETIONS_PATH = "/v1/chat/completions"
 
@@ -99,11 +98,6 @@ def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
     }
 
 
-def _split(text: str, parts: int) -> list[str]:
-    size = max(1, -(-len(text) // max(1, parts)))
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
 def _tool_call_chunks(index: int, call: FakeToolCall) -> list[dict[str, Any]]:
     call_id = call.id or f"call_{index}"
     first = {
@@ -114,7 +108,7 @@ def _tool_call_chunks(index: int, call: FakeToolCall) -> list[dict[str, Any]]:
     }
     rest = [
         {"index": index, "function": {"arguments": piece}}
-        for piece in _split(call.arguments_text(), call.fragments)
+        for piece in split(call.arguments_text(), call.fragments)
     ]
     return [_chunk({"tool_calls": [delta]}) for delta in [first, *rest]]
 
@@ -166,27 +160,23 @@ def completion(reply: Reply) -> dict[str, Any]:
     return result
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
+class _Handler(ScriptedHandler):
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
+        raw = self.read_body()
         try:
             body: Any = json.loads(raw)
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        self.server.owner.record(RecordedRequest("POST", self.path, headers, body))
+        self.owner.record(RecordedRequest("POST", self.path, self.lower_headers(), body))
         if self.path != COMPLETIONS_PATH:
             self._send(Reply.error(404, f"no route {self.path}", type="invalid_request_error"))
             return
         streaming = isinstance(body, dict) and bool(body.get("stream"))
-        self._send(self.server.owner.next_reply(), streaming=streaming)
+        self._send(self.owner.next_reply(), streaming=streaming)
 
     def _send(self, reply: Reply, *, streaming: bool = False) -> None:
         if reply.delay:
-            self.server.owner.stopping.wait(reply.delay)  # cut short when the server stops
+            self.owner.stopping.wait(reply.delay)  # cut short when the server stops
         if reply.body is not None:
             payload, content_type = reply.body, reply.content_type
         elif streaming:
@@ -194,93 +184,22 @@ class _Handler(BaseHTTPRequestHandler):
             payload, content_type = "".join(events) + "data: [DONE]\n\n", "text/event-stream"
         else:
             payload, content_type = json.dumps(completion(reply)), "application/json"
-        data = payload.encode()
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test): nothing to answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet: tests read `server.requests` instead."""
+        # The client may have given up (a timeout test): then there is nothing to answer.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.respond(reply.status, content_type, payload.encode(), reply.headers)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False  # so server_close() joins the handler threads
-    owner: FakeOpenAIServer
+class FakeOpenAIServer(ScriptedServer[Reply, RecordedRequest]):
+    """The scripted server; a context manager that starts and stops it on an ephemeral port.
 
+    `url` is the base URL to give a client: `http://127.0.0.1:PORT/v1`; `bodies` are the
+    JSON bodies of the chat-completions requests received, in order.
+    """
 
-class FakeOpenAIServer:
-    """The scripted server; a context manager that starts and stops it on an ephemeral port."""
+    handler = _Handler
+    url_path = "/v1"
+    api_path = COMPLETIONS_PATH
+    poll_interval = 0.01
 
-    def __init__(self) -> None:
-        self.requests: list[RecordedRequest] = []
-        self._replies: deque[Reply] = deque()
-        self._lock = threading.Lock()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self.stopping = threading.Event()
-
-    @property
-    def url(self) -> str:
-        """The base URL to give a client: `http://127.0.0.1:PORT/v1`."""
-        assert self._httpd is not None, "the server is not running"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
-
-    @property
-    def bodies(self) -> list[Any]:
-        """The JSON bodies of the chat-completions requests received, in order."""
-        return [r.body for r in self.requests if r.path == COMPLETIONS_PATH]
-
-    def queue(self, *replies: Reply) -> None:
-        with self._lock:
-            self._replies.extend(replies)
-
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._replies)
-
-    def next_reply(self) -> Reply:
-        with self._lock:
-            if self._replies:
-                return self._replies.popleft()
+    def no_reply(self) -> Reply:
         return Reply.error(500, "fake server: no reply queued")
-
-    def record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-
-    def start(self) -> FakeOpenAIServer:
-        httpd = _Server(("127.0.0.1", 0), _Handler)
-        httpd.owner = self
-        self._httpd = httpd
-        self.stopping.clear()
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01})
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> FakeOpenAIServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

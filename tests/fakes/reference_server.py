@@ -14,11 +14,12 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
+from fakes.httpd import QuietHandler, Serving
 
-class ReferenceServer:
+
+class ReferenceServer(Serving):
     def __init__(
         self, *, stream: bool = False, status: int = 200, delay: float = 0.0, ascii: bool = True
     ) -> None:
@@ -38,29 +39,20 @@ class ReferenceServer:
         messages = body.get("messages") or [{}]
         return f"you said: {messages[-1].get('content', '')}"
 
-    def __enter__(self) -> ReferenceServer:
+    def start(self) -> ReferenceServer:
         self.thread.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
 
 
 def _handler(server: ReferenceServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length) or b"{}")
+            body = json.loads(self.read_body() or b"{}")
             server.requests.append({"path": self.path, "body": body})
             time.sleep(server.delay)
             if server.status != 200:
