@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.text import Text
-from rich.traceback import Traceback
 
 from dcaf_cli.conversation import Conversation, TurnReport
 from dcaf_cli.errors import SessionLockedError
@@ -61,6 +60,8 @@ class TurnView:
         if report.error is not None:
             self.error(f"{report.error} (the turn was rolled back)")
             if self.debug and report.exception is not None:
+                from rich.traceback import Traceback  # only for --debug: it is slow to import
+
                 exc = report.exception
                 self.console.print(Traceback.from_exception(type(exc), exc, exc.__traceback__))
             return
