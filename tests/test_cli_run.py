@@ -328,3 +328,19 @@ def test_a_bare_session_file_is_noted_in_scripted_mode(dcaf: Any, tmp_path: Path
     assert "dcaf: note: " in r.err
     assert "bare session data" in r.err
     assert read_session_file(bare).meta["revision"] == 1
+
+
+@pytest.mark.parametrize("where", ["root", "run"])
+def test_debug_shows_the_traceback_of_a_failed_turn(
+    dcaf: Any, path: Path, tmp_path: Path, where: str
+) -> None:
+    script = tmp_path / "model.json"
+    script.write_text("[]")
+    turn = ("run", "shop", "-s", path, "--model", f"script:{script}", "-m", "hi")
+    args = ("--debug", *turn) if where == "root" else (*turn, "--debug")
+    r = dcaf(*args)
+    assert r.status == ExitStatus.ERROR
+    assert "Traceback" in r.out + r.err
+    assert "ModelError" in r.out + r.err
+    plain = dcaf(*turn)
+    assert "Traceback" not in plain.out + plain.err
