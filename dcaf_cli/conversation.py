@@ -16,14 +16,14 @@ from typing import Any
 
 from dcaf_cli import history
 from dcaf_cli.agent import AgentLike, Decide, complete_turn
-from dcaf_cli.diff import Change, diff_values
+from dcaf_cli.diff import Change, diff_sessions
 from dcaf_cli.errors import DcafError, SessionLockedError
 from dcaf_cli.redact import secrets_in_changes
 from dcaf_cli.results import AgentResponse, EventSink, ExecutedToolCall
-from dcaf_cli.session import MISSING, Session
+from dcaf_cli.session import Session
 from dcaf_cli.sessionfile import SessionFile
 from dcaf_cli.store import SessionStore
-from dcaf_cli.turn import TurnOptions
+from dcaf_cli.turn import TurnOptions, changes_of
 
 
 @dataclass(slots=True)
@@ -163,9 +163,7 @@ class Conversation:
                 self.session.delete(key)
             else:
                 self.session.set(key, value)
-            changes: list[Change] = []
-            for k, (before, after) in tx.changes().items():
-                changes += diff_values(before, after, (k,))
+            changes = changes_of(tx)
         report = TurnReport(label, changes=changes)
         if changes:
             record = history.record_turn(
@@ -181,17 +179,19 @@ class Conversation:
         before = self.session.to_dict()
         history.undo_turns(self.doc, n)
         self._reset_session(self.doc.session)
-        after = self.doc.session
-        changes: list[Change] = []
-        for key in dict.fromkeys([*before, *after]):
-            changes += diff_values(before.get(key, MISSING), after.get(key, MISSING), (key,))
-        report = TurnReport(f"/undo {n}", changes=changes)
+        report = TurnReport(f"/undo {n}", changes=diff_sessions(before, self.doc.session))
         self._save(report)
         return report
 
     def clear_messages(self) -> None:
-        """Forget the conversation (the session data stays)."""
+        """Forget the conversation (the session data stays).
+
+        Turn records keep their session patches, so turns can still be undone; the
+        messages they added are gone, so undoing them removes none.
+        """
         self.doc.messages.clear()
+        for turn in self.doc.turns:
+            turn["messages"] = 0
 
     def save_as(self, path: Path) -> TurnReport:
         """Write the conversation to another file, which becomes the file of this REPL."""

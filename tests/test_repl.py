@@ -642,3 +642,12 @@ def test_completion_of_commands_tools_arguments_choices_and_keys(cart: Path) -> 
         assert complete(conversation, "start a deploy") == []
     finally:
         conversation.close()
+
+
+def test_turns_from_before_clear_can_still_be_undone(cart: Path) -> None:
+    run = repl("shop", cart, ["add 2 widgets", "/clear", "add 1 gadget", "/undo 2"])
+    assert "error" not in run.output
+    doc = read_session_file(cart)
+    assert doc.session == {}
+    assert doc.messages == []
+    assert doc.turns == []
