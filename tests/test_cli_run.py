@@ -344,3 +344,11 @@ def test_debug_shows_the_traceback_of_a_failed_turn(
     assert "ModelError" in r.out + r.err
     plain = dcaf(*turn)
     assert "Traceback" not in plain.out + plain.err
+
+
+def test_a_repl_command_in_a_script_names_the_command_to_use(dcaf: Any, path: Path) -> None:
+    before = path.read_bytes() if path.exists() else None
+    r = dcaf("run", "shop", "-s", path, "-m", "/undo")
+    assert r.status == ExitStatus.BAD_INPUT
+    assert f"in a script use `dcaf session undo {path} ...`" in r.err
+    assert (path.read_bytes() if path.exists() else None) == before

@@ -252,12 +252,25 @@ def _status(report: TurnReport) -> ExitStatus:
     return ExitStatus.ERROR
 
 
+# The REPL's commands that work on the file, and the offline command that does the same.
+FILE_COMMANDS = {
+    "undo": "undo", "set": "set", "del": "delete", "get": "get", "session": "show",
+    "log": "log", "diff": "diff",
+}  # fmt: skip
+
+
 def _unknown_tool(conversation: Conversation, text: str) -> str | None:
     """`/name ...` for a tool this (local) agent lacks: refused before anything runs, as
-    the REPL refuses an unknown command."""
+    the REPL refuses an unknown command; a REPL command gets the command to use instead."""
     parts = split_slash(text)
     tools = conversation.agent.tools
     if parts is None or not tools or parts[0] in {t.name for t in tools}:
         return None
+    if parts[0] in FILE_COMMANDS:
+        where = str(conversation.path) if conversation.path else "FILE"
+        return (
+            f"/{parts[0]} is a command of the interactive chat; in a script use "
+            f"`dcaf session {FILE_COMMANDS[parts[0]]} {where} ...`"
+        )
     names = ", ".join(f"/{t.name}" for t in tools)
     return f"/{parts[0]} is not a tool of {conversation.agent.name} (its tools: {names})"
