@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fakes.anthropic_server import FakeAnthropicServer, FakeToolUse, Reply
 from fakes.shop_recording import MODEL_TURNS, alternates, run_failing_turn, run_shop
+from fakes.tool_specs import CART_SCHEMA, TOOLS
 
 from dcaf_cli.errors import ModelError, UsageError
 from dcaf_cli.models import resolve_model
@@ -23,20 +24,10 @@ from dcaf_cli.models.base import (
     ModelRequest,
     TextSink,
     ToolCall,
-    ToolSpec,
     Usage,
 )
 
 KEY = "sk-ant-test-0123456789"
-CART_SCHEMA = {
-    "type": "object",
-    "properties": {"item": {"type": "string"}, "quantity": {"type": "integer"}},
-    "required": ["item"],
-}
-TOOLS = [
-    ToolSpec("add_to_cart", "Add an item to the cart.", CART_SCHEMA),
-    ToolSpec("get_cart", "Show the cart.", {"type": "object", "properties": {}}),
-]
 
 
 @pytest.fixture(autouse=True)

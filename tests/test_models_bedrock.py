@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from fakes.bedrock_server import FakeBedrockServer, FakeToolUse, Reply
 from fakes.shop_recording import MODEL_TURNS, alternates, run_failing_turn, run_shop
+from fakes.tool_specs import CART_SCHEMA, TOOLS
 
 from dcaf_cli.errors import ModelError, UsageError
 from dcaf_cli.models import resolve_model
@@ -28,22 +29,12 @@ from dcaf_cli.models.base import (
     ModelRequest,
     TextSink,
     ToolCall,
-    ToolSpec,
     Usage,
 )
 
 MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
 ACCESS_KEY = "AKIDFAKE0123456789"
 SECRET_KEY = "fake/secret+key0123456789abcdefghijklmno"
-CART_SCHEMA = {
-    "type": "object",
-    "properties": {"item": {"type": "string"}, "quantity": {"type": "integer"}},
-    "required": ["item"],
-}
-TOOLS = [
-    ToolSpec("add_to_cart", "Add an item to the cart.", CART_SCHEMA),
-    ToolSpec("get_cart", "Show the cart.", {"type": "object", "properties": {}}),
-]
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fakes.openai_server import FakeOpenAIServer, FakeToolCall, Reply, stream_events
+from fakes.tool_specs import ADD_TO_CART, CART_SCHEMA
 
 from dcaf_cli.agent import Agent
 from dcaf_cli.errors import ModelError, UsageError
@@ -21,7 +22,6 @@ from dcaf_cli.models.base import (
     ModelReply,
     ModelRequest,
     ToolCall,
-    ToolSpec,
     Usage,
 )
 from dcaf_cli.models.openai_compat import OpenAICompatModel, create
@@ -29,12 +29,7 @@ from dcaf_cli.session import Session
 from dcaf_cli.tools import tool
 
 KEY = "sk-test-0123456789abcdef"
-CART_SCHEMA = {
-    "type": "object",
-    "properties": {"item": {"type": "string"}, "quantity": {"type": "integer"}},
-    "required": ["item"],
-}
-TOOLS = [ToolSpec("add_to_cart", "Add an item to the cart.", CART_SCHEMA)]
+TOOLS = [ADD_TO_CART]
 ENV_TO_CLEAR = (
     *("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"),
     *("OPENAI_ADMIN_KEY", "OLLAMA_HOST", "DCAF_TIMEOUT"),
