@@ -41,9 +41,9 @@ import pydantic_core
 from benchmarks import Row, time_statements
 from dcaf_cli import Agent, Session, tool
 from dcaf_cli.conversation import Conversation
-from dcaf_cli.results import Decision, PendingToolCall
-from dcaf_cli.sessionfile import SessionFile, encode_document, new_session_file
-from dcaf_cli.store import SessionStore
+from dcaf_cli.runtime.results import Decision, PendingToolCall
+from dcaf_cli.store.filestore import SessionStore
+from dcaf_cli.store.sessionfile import SessionFile, encode_document, new_session_file
 
 SIZES = {"1 KB": 1_000, "1 MB": 1_000_000, "10 MB": 10_000_000}
 HISTORY_TURNS = 5  # a conversation already under way, kept at this length while timing
@@ -252,7 +252,7 @@ _CHILD = textwrap.dedent(
     from pathlib import Path
     from benchmarks.bench_turn import TEXT, _agent, _never_asked
     from dcaf_cli.conversation import Conversation
-    from dcaf_cli.store import SessionStore
+    from dcaf_cli.store.filestore import SessionStore
 
     def peak_rss():
         # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec(), so a child started

@@ -14,26 +14,26 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dcaf_cli.agent import Agent, FunctionAgent
-    from dcaf_cli.interceptors import InterceptorError, LLMRequest, LLMResponse
-    from dcaf_cli.results import AgentResponse, AgentResult
-    from dcaf_cli.session import Session, SessionValueError
-    from dcaf_cli.tools import Tool, tool
+    from dcaf_cli.runtime.agent import Agent, FunctionAgent
+    from dcaf_cli.runtime.interceptors import InterceptorError, LLMRequest, LLMResponse
+    from dcaf_cli.runtime.results import AgentResponse, AgentResult
+    from dcaf_cli.session.session import Session, SessionValueError
+    from dcaf_cli.tools.tool import Tool, tool
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Agent": "dcaf_cli.agent",
-    "AgentResponse": "dcaf_cli.results",
-    "AgentResult": "dcaf_cli.results",
-    "FunctionAgent": "dcaf_cli.agent",
-    "InterceptorError": "dcaf_cli.interceptors",
-    "LLMRequest": "dcaf_cli.interceptors",
-    "LLMResponse": "dcaf_cli.interceptors",
-    "Session": "dcaf_cli.session",
-    "SessionValueError": "dcaf_cli.session",
-    "Tool": "dcaf_cli.tools",
-    "tool": "dcaf_cli.tools",
+    "Agent": "dcaf_cli.runtime.agent",
+    "AgentResponse": "dcaf_cli.runtime.results",
+    "AgentResult": "dcaf_cli.runtime.results",
+    "FunctionAgent": "dcaf_cli.runtime.agent",
+    "InterceptorError": "dcaf_cli.runtime.interceptors",
+    "LLMRequest": "dcaf_cli.runtime.interceptors",
+    "LLMResponse": "dcaf_cli.runtime.interceptors",
+    "Session": "dcaf_cli.session.session",
+    "SessionValueError": "dcaf_cli.session.session",
+    "Tool": "dcaf_cli.tools.tool",
+    "tool": "dcaf_cli.tools.tool",
 }
 
 __all__ = [

@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dcaf_cli import history
-from dcaf_cli.agent import AgentLike, Decide, complete_turn
-from dcaf_cli.diff import Change, diff_sessions
 from dcaf_cli.errors import DcafError, SessionLockedError
-from dcaf_cli.redact import secrets_in_changes
-from dcaf_cli.results import AgentResponse, EventSink, ExecutedToolCall
-from dcaf_cli.session import Session
-from dcaf_cli.sessionfile import SessionFile
-from dcaf_cli.store import SessionStore
-from dcaf_cli.turn import TurnOptions, changes_of
+from dcaf_cli.runtime.agent import AgentLike, Decide, complete_turn
+from dcaf_cli.runtime.results import AgentResponse, EventSink, ExecutedToolCall
+from dcaf_cli.runtime.turn import TurnOptions, changes_of
+from dcaf_cli.session.diff import Change, diff_sessions
+from dcaf_cli.session.redact import secrets_in_changes
+from dcaf_cli.session.session import Session
+from dcaf_cli.store import history
+from dcaf_cli.store.filestore import SessionStore
+from dcaf_cli.store.sessionfile import SessionFile
 
 
 @dataclass(slots=True)
@@ -50,8 +50,8 @@ class TurnReport:
         """The turn for `--json`; secrets are masked as in every other view unless `reveal`
         (so a redacted `diff` no longer rebuilds the file's data: that is what --reveal is for).
         """
-        from dcaf_cli.diff import to_patch
-        from dcaf_cli.redact import redact
+        from dcaf_cli.session.diff import to_patch
+        from dcaf_cli.session.redact import redact
 
         patch = to_patch(self.changes)
         calls = [c.to_wire() for c in self.executed]

@@ -19,13 +19,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from dcaf_cli import execution
 from dcaf_cli.cli.chat import AutoDecider
 from dcaf_cli.conversation import Conversation
-from dcaf_cli.loader import load_agent
 from dcaf_cli.repl.view import TurnView
-from dcaf_cli.runner import run_sync
-from dcaf_cli.store import SessionStore
+from dcaf_cli.runtime import execution
+from dcaf_cli.runtime.loader import load_agent
+from dcaf_cli.runtime.runner import run_sync
+from dcaf_cli.store.filestore import SessionStore
 
 TURNS = ("add 2 widgets to my cart", "/add_to_cart Gadget 1", "checkout")
 

@@ -8,7 +8,7 @@ import time
 from typing import Literal
 
 from dcaf_cli import Session, tool
-from dcaf_cli.agent import Agent
+from dcaf_cli.runtime.agent import Agent
 
 MARKUP = "[red]boom[/red] [bold]x[/] \x1b[31mred\x1b[0m \x1b]0;title\x07 \x9b2J"
 

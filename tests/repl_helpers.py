@@ -43,12 +43,12 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
-from dcaf_cli.agent import AgentLike
 from dcaf_cli.cli.chat import ChatSettings, open_conversation
 from dcaf_cli.conversation import Conversation
 from dcaf_cli.repl.app import Repl, make_prompt_session
-from dcaf_cli.sessionfile import new_session_file
-from dcaf_cli.store import SessionStore
+from dcaf_cli.runtime.agent import AgentLike
+from dcaf_cli.store.filestore import SessionStore
+from dcaf_cli.store.sessionfile import new_session_file
 
 ENTER, CTRL_C, CTRL_D, CTRL_U = "\r", "\x03", "\x04", "\x15"
 WIDTH = 100

@@ -13,13 +13,13 @@ import pytest
 from fakes.models import RecordingModel, write_script
 
 from dcaf_cli import Agent, AgentResult, FunctionAgent, Session, tool
-from dcaf_cli.agent import TurnOutcome, complete_turn, decisions_message
 from dcaf_cli.errors import ProviderMissingError, UsageError
 from dcaf_cli.examples import counter, deploy, shop
 from dcaf_cli.models import resolve_model
 from dcaf_cli.models.script import ScriptModel
-from dcaf_cli.results import AgentResponse, Decision, PendingToolCall
-from dcaf_cli.turn import TurnOptions
+from dcaf_cli.runtime.agent import TurnOutcome, complete_turn, decisions_message
+from dcaf_cli.runtime.results import AgentResponse, Decision, PendingToolCall
+from dcaf_cli.runtime.turn import TurnOptions
 
 
 def user(text: str, **data: Any) -> dict[str, Any]:

@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 from chat_helpers import AGENTS, DCAF, Result, run_dcaf
 
-import dcaf_cli.store as store_module
+import dcaf_cli.store.filestore as store_module
 from dcaf_cli.errors import ExitStatus
-from dcaf_cli.store import SessionStore, read_session_file
+from dcaf_cli.store.filestore import SessionStore, read_session_file
 
 OK_DOC = json.dumps(
     {

@@ -18,7 +18,7 @@ import pytest
 from chat_helpers import AGENTS, DCAF, Result, run_dcaf
 
 from dcaf_cli.errors import ExitStatus
-from dcaf_cli.store import SessionStore, read_session_file
+from dcaf_cli.store.filestore import SessionStore, read_session_file
 
 
 @pytest.fixture

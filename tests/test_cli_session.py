@@ -343,10 +343,12 @@ def test_installed_show_imports_no_agent_and_no_provider(work: Path) -> None:
     assert proc.returncode == 0
     assert "Widget" in proc.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
-    forbidden = {"dcaf_cli.agent", "dcaf_cli.loader", "dcaf_cli.tools", "dcaf_cli.models",
-                 "dcaf_cli.session", "openai", "anthropic", "boto3", "httpx", "prompt_toolkit",
-                 "fastapi", "uvicorn"}  # fmt: skip
-    assert "dcaf_cli.store" in imported
+    forbidden = {
+        "dcaf_cli.runtime.agent", "dcaf_cli.runtime.loader", "dcaf_cli.tools.tool",
+        "dcaf_cli.models", "dcaf_cli.session.session", "openai", "anthropic", "boto3", "httpx",
+        "prompt_toolkit", "fastapi", "uvicorn",
+    }  # fmt: skip
+    assert "dcaf_cli.store.filestore" in imported
     assert not imported & forbidden
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import SHOP, invoke, make_workdir
 
-from dcaf_cli.store import SessionStore
+from dcaf_cli.store.filestore import SessionStore
 
 DCAF = Path(sys.executable).with_name("dcaf")
 READS = [
@@ -134,7 +134,7 @@ def test_installed_dcaf_refuses_a_file_a_running_process_holds(work: Path) -> No
     holder = textwrap.dedent(
         """
         import sys, time
-        from dcaf_cli.store import SessionStore
+        from dcaf_cli.store.filestore import SessionStore
         store = SessionStore(sys.argv[1]); store.open()
         print("held", flush=True); time.sleep(60)
         """

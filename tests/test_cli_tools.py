@@ -16,7 +16,7 @@ import pytest
 from cli_helpers import invoke, make_workdir
 from golden_helpers import assert_golden
 
-from dcaf_cli.loader import load_agent
+from dcaf_cli.runtime.loader import load_agent
 
 DCAF = Path(sys.executable).with_name("dcaf")
 AGENT = textwrap.dedent(

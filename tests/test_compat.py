@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from dcaf_cli import Agent, FunctionAgent, Session
-from dcaf_cli.compat import install, served
-from dcaf_cli.loader import load_agent
+from dcaf_cli.runtime.compat import install, served
+from dcaf_cli.runtime.loader import load_agent
 
 pytestmark = pytest.mark.skipif(
     "dcaf" not in sys.modules and importlib.util.find_spec("dcaf") is not None,

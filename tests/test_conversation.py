@@ -13,16 +13,16 @@ import jsonpatch
 import pytest
 from repl_agents import failing, secrets
 
-import dcaf_cli.store as store_module
-from dcaf_cli.agent import Agent, FunctionAgent
+import dcaf_cli.store.filestore as store_module
 from dcaf_cli.conversation import Conversation
 from dcaf_cli.errors import SessionFileError, SessionLockedError
-from dcaf_cli.loader import load_agent
 from dcaf_cli.models.script import ScriptModel
-from dcaf_cli.redact import MASK
-from dcaf_cli.results import AgentResult, Decision, PendingToolCall
-from dcaf_cli.runner import run_sync
-from dcaf_cli.store import SessionStore, read_session_file
+from dcaf_cli.runtime.agent import Agent, FunctionAgent
+from dcaf_cli.runtime.loader import load_agent
+from dcaf_cli.runtime.results import AgentResult, Decision, PendingToolCall
+from dcaf_cli.runtime.runner import run_sync
+from dcaf_cli.session.redact import MASK
+from dcaf_cli.store.filestore import SessionStore, read_session_file
 
 
 async def approve_all(pending: list[PendingToolCall]) -> list[Decision]:

@@ -15,7 +15,7 @@ from typing import IO
 import pytest
 
 from dcaf_cli.errors import ExitStatus
-from dcaf_cli.store import read_session_file
+from dcaf_cli.store.filestore import read_session_file
 
 DCAF = Path(sys.executable).with_name("dcaf")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from dcaf_cli.diff import (
+from dcaf_cli.session.diff import (
     Change,
     apply_patch,
     diff_sessions,
@@ -24,7 +24,7 @@ from dcaf_cli.diff import (
     to_patch,
     to_undo,
 )
-from dcaf_cli.session import MISSING
+from dcaf_cli.session.session import MISSING
 
 # -- same ---------------------------------------------------------------------------------
 

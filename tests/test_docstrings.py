@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dcaf_cli.docstrings import parse_docstring
+from dcaf_cli.tools.docstrings import parse_docstring
 
 
 def test_no_docstring() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dcaf_cli.store import read_session_file
+from dcaf_cli.store.filestore import read_session_file
 
 DCAF = Path(sys.executable).with_name("dcaf")
 

@@ -1,4 +1,4 @@
-"""Hand edits of session files (`dcaf_cli.edits`): recorded turns, undo, the writer lock."""
+"""Hand edits of session files (`dcaf_cli.store.edits`): recorded turns, undo, the writer lock."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from cli_helpers import SHOP
 
-from dcaf_cli import edits
 from dcaf_cli.errors import SessionFileError, SessionLockedError, UsageError
-from dcaf_cli.history import session_at_turn
-from dcaf_cli.store import SessionStore, read_session_file
+from dcaf_cli.store import edits
+from dcaf_cli.store.filestore import SessionStore, read_session_file
+from dcaf_cli.store.history import session_at_turn
 
 
 @pytest.fixture

@@ -16,11 +16,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dcaf_cli import diff
 from dcaf_cli.errors import SessionFileError, UsageError
-from dcaf_cli.history import record_turn, session_at_turn, undo_turns
-from dcaf_cli.session import Session
-from dcaf_cli.store import SessionFile, dump_session_document, new_session_file, read_session_file
+from dcaf_cli.session import diff
+from dcaf_cli.session.session import Session
+from dcaf_cli.store.filestore import (
+    SessionFile,
+    dump_session_document,
+    new_session_file,
+    read_session_file,
+)
+from dcaf_cli.store.history import record_turn, session_at_turn, undo_turns
 
 SESSIONS = Path(__file__).resolve().parent.parent / "sessions"
 PROPERTY = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,9 +13,9 @@ from fakes.models import RecordingModel, write_script
 
 from dcaf_cli import Agent, InterceptorError, LLMRequest, LLMResponse, Session
 from dcaf_cli.examples import shop
-from dcaf_cli.interceptors import apply_interceptors, as_list
 from dcaf_cli.models.base import ToolCall
 from dcaf_cli.models.script import ScriptModel
+from dcaf_cli.runtime.interceptors import apply_interceptors, as_list
 
 
 def user(text: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Paths into session data as people type them (`dcaf_cli.keypath`)."""
+"""Paths into session data as people type them (`dcaf_cli.session.keypath`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dcaf_cli.errors import UsageError
-from dcaf_cli.keypath import format_key_path, lookup, parse_key_path, resolve
+from dcaf_cli.session.keypath import format_key_path, lookup, parse_key_path, resolve
 
 DATA: dict[str, Any] = {
     "cart": [{"item": "Widget"}, {"item": "Gadget"}],

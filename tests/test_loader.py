@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from dcaf_cli import Agent, FunctionAgent
-from dcaf_cli.compat import install as install_compat
 from dcaf_cli.errors import AgentLoadError, UsageError
-from dcaf_cli.loader import load_agent
+from dcaf_cli.runtime.compat import install as install_compat
+from dcaf_cli.runtime.loader import load_agent
 
 TOOLS_SOURCE = """
 from dcaf_cli import Session, tool

@@ -13,7 +13,6 @@ import pytest
 from fakes.openai_server import FakeOpenAIServer, FakeToolCall, Reply, stream_events
 from fakes.tool_specs import ADD_TO_CART, CART_SCHEMA
 
-from dcaf_cli.agent import Agent
 from dcaf_cli.errors import ModelError, UsageError
 from dcaf_cli.models import resolve_model
 from dcaf_cli.models.base import (
@@ -25,8 +24,9 @@ from dcaf_cli.models.base import (
     Usage,
 )
 from dcaf_cli.models.openai_compat import OpenAICompatModel, create
-from dcaf_cli.session import Session
-from dcaf_cli.tools import tool
+from dcaf_cli.runtime.agent import Agent
+from dcaf_cli.session.session import Session
+from dcaf_cli.tools.tool import tool
 
 KEY = "sk-test-0123456789abcdef"
 TOOLS = [ADD_TO_CART]

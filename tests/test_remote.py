@@ -14,11 +14,11 @@ from fakes.live_server import serving
 from fakes.reference_server import ReferenceServer
 from fakes.server_agents import RUNS, counted_deploy, echo_agent, failing_agent
 
-from dcaf_cli.agent import AgentLike, TurnOutcome, complete_turn
 from dcaf_cli.errors import UsageError
-from dcaf_cli.loader import load_agent
-from dcaf_cli.remote import RemoteAgent
-from dcaf_cli.results import (
+from dcaf_cli.runtime.agent import AgentLike, TurnOutcome, complete_turn
+from dcaf_cli.runtime.loader import load_agent
+from dcaf_cli.runtime.remote import RemoteAgent
+from dcaf_cli.runtime.results import (
     Decision,
     ModelRound,
     PendingToolCall,
@@ -27,7 +27,7 @@ from dcaf_cli.results import (
     TurnEvent,
 )
 from dcaf_cli.server import create_app
-from dcaf_cli.session import Session
+from dcaf_cli.session.session import Session
 
 LIFECYCLE = [
     ("Add 2 widgets to cart", {"cart": [{"item": "widget", "quantity": 2}]}),

@@ -10,8 +10,6 @@ import pytest
 from repl_agents import MARKUP
 from rich.console import Console, RenderableType
 
-from dcaf_cli.diff import Change, diff_sessions
-from dcaf_cli.redact import MASK
 from dcaf_cli.render.diff import render_changes
 from dcaf_cli.render.session import render_facts, render_log, render_session_tree
 from dcaf_cli.render.text import clean, literal, short_json, shorten
@@ -25,7 +23,9 @@ from dcaf_cli.render.turn import (
     render_secrets_warning,
     render_tool_call,
 )
-from dcaf_cli.results import ExecutedToolCall, PendingToolCall
+from dcaf_cli.runtime.results import ExecutedToolCall, PendingToolCall
+from dcaf_cli.session.diff import Change, diff_sessions
+from dcaf_cli.session.redact import MASK
 
 KEY = "sk-proj-abcdefghijklmnopqrstuvwx"
 # Rich's own styling on a colour terminal: SGR sequences only.

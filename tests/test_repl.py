@@ -25,10 +25,10 @@ from repl_helpers import (
 )
 
 from dcaf_cli.conversation import Conversation
-from dcaf_cli.paths import history_file
 from dcaf_cli.repl.commands import COMMANDS
 from dcaf_cli.repl.completion import ReplCompleter
-from dcaf_cli.store import read_session_file
+from dcaf_cli.settings import history_file
+from dcaf_cli.store.filestore import read_session_file
 
 APPROVE_Q = "run it? [y]es [n]o [a]lways [e]dit: "
 ARGS_Q = "arguments (JSON): "

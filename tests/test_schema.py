@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from dcaf_cli.conversation import Conversation
-from dcaf_cli.loader import load_agent
-from dcaf_cli.results import Decision, PendingToolCall
-from dcaf_cli.runner import run_sync
-from dcaf_cli.store import SessionStore
+from dcaf_cli.runtime.loader import load_agent
+from dcaf_cli.runtime.results import Decision, PendingToolCall
+from dcaf_cli.runtime.runner import run_sync
+from dcaf_cli.store.filestore import SessionStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads(

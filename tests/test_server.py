@@ -13,7 +13,7 @@ from fakes.chat_client import chat, decision, isolate, reach_approval, stream, u
 from fakes.live_server import serving
 from fakes.server_agents import RUNS, counted_deploy, echo_agent, failing_agent
 
-from dcaf_cli.loader import load_agent
+from dcaf_cli.runtime.loader import load_agent
 from dcaf_cli.server import create_app
 
 SECRET = "test-secret"

@@ -17,7 +17,7 @@ from fakes.server_agents import RUNS, counted_deploy
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from dcaf_cli.loader import load_agent
+from dcaf_cli.runtime.loader import load_agent
 from dcaf_cli.server import create_app
 
 FUZZ = settings(

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from dcaf_cli.protocol.signing import CLOCK_SKEW, Proposal, Signer, Stamp
 from dcaf_cli.server import ledger as ledger_module
 from dcaf_cli.server.ledger import Ledger, MemoryLedger, SqliteLedger
-from dcaf_cli.server.signing import CLOCK_SKEW, Proposal, Signer, Stamp
 
 
 class Clock:

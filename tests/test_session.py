@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
 from dcaf_cli import Session, SessionValueError
-from dcaf_cli.session import MISSING
+from dcaf_cli.session.session import MISSING
 
 
 def dumps(value: Any) -> str:

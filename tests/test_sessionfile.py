@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dcaf_cli.errors import SessionFileError, UsageError
-from dcaf_cli.sessionfile import (
+from dcaf_cli.store.sessionfile import (
     FORMAT_VERSION,
     SessionFile,
     dump_session_document,

@@ -18,7 +18,7 @@ from typing import IO, Any
 import pytest
 
 from dcaf_cli.errors import SessionFileError, SessionLockedError
-from dcaf_cli.store import (
+from dcaf_cli.store.filestore import (
     SessionFile,
     SessionStore,
     dump_session_document,
@@ -295,7 +295,7 @@ def test_the_lock_outlives_saves(store: SessionStore, path: Path) -> None:
 
 HOLDER = """
 import sys
-from dcaf_cli.store import SessionStore
+from dcaf_cli.store.filestore import SessionStore
 SessionStore(sys.argv[1]).open()
 print("locked", flush=True)
 sys.stdin.read()
@@ -402,7 +402,7 @@ def test_open_removes_temp_files_of_killed_writers(path: Path) -> None:
 # rounds costs milliseconds instead of an interpreter start.
 WRITER = """
 import os, sys
-from dcaf_cli.store import SessionStore
+from dcaf_cli.store.filestore import SessionStore
 
 payload = {"items": [{"n": i, "text": "x" * 40} for i in range(2000)]}  # as PAYLOAD
 for _ in sys.stdin:

@@ -15,8 +15,8 @@ from dcaf_cli import Agent, Session, tool
 from dcaf_cli.errors import ModelError
 from dcaf_cli.examples import notes, shop
 from dcaf_cli.models.script import ScriptModel
-from dcaf_cli.results import ModelRound, TextDelta, ToolFinished, ToolStarted, TurnEvent
-from dcaf_cli.runner import run_sync
+from dcaf_cli.runtime.results import ModelRound, TextDelta, ToolFinished, ToolStarted, TurnEvent
+from dcaf_cli.runtime.runner import run_sync
 
 BEFORE = {"keep": {"nested": [1, 2]}, "count": 1, "last": "x"}
 

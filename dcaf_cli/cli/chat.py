@@ -15,17 +15,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from dcaf_cli.agent import Agent, AgentLike
 from dcaf_cli.conversation import Conversation, TurnReport
 from dcaf_cli.errors import DcafError, ExitStatus, UsageError
-from dcaf_cli.loader import DEFAULT_AGENT, load_agent
 from dcaf_cli.models.base import ModelOptions
 from dcaf_cli.render.text import literal
 from dcaf_cli.render.turn import render_secrets_warning
-from dcaf_cli.results import Decision, PendingToolCall
-from dcaf_cli.sessionfile import SessionFile, new_session_file
-from dcaf_cli.slashcall import split_slash
-from dcaf_cli.store import SessionStore
+from dcaf_cli.runtime.agent import Agent, AgentLike
+from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
+from dcaf_cli.runtime.results import Decision, PendingToolCall
+from dcaf_cli.store.filestore import SessionStore
+from dcaf_cli.store.sessionfile import SessionFile, new_session_file
+from dcaf_cli.tools.slashcall import split_slash
 
 
 @dataclass
@@ -65,7 +65,7 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
             raise UsageError(
                 f"--url chats with the server's own agent and model; drop {', '.join(unused)}"
             )
-        from dcaf_cli.remote import RemoteAgent
+        from dcaf_cli.runtime.remote import RemoteAgent
 
         return RemoteAgent(settings.url), settings.url
     spec = settings.agent or doc.meta.get("agent") or DEFAULT_AGENT
@@ -129,8 +129,8 @@ def start_chat(settings: ChatSettings) -> ExitStatus:
 def _interactive(conversation: Conversation, settings: ChatSettings) -> ExitStatus:
     from prompt_toolkit.history import FileHistory
 
-    from dcaf_cli.paths import history_file
     from dcaf_cli.repl.app import Repl, make_prompt_session
+    from dcaf_cli.settings import history_file
 
     history = history_file()
     history.parent.mkdir(parents=True, exist_ok=True)
@@ -217,7 +217,7 @@ class _Script:
         )
 
     def turn(self, text: str) -> TurnReport:
-        from dcaf_cli.runner import run_sync
+        from dcaf_cli.runtime.runner import run_sync
 
         if self.settings.json_output:
             report = run_sync(self.conversation.send(text, self.decide))

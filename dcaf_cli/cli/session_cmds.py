@@ -18,7 +18,7 @@ from dcaf_cli.cli.app import app
 from dcaf_cli.cli.console import make_console, print_json
 
 if TYPE_CHECKING:
-    from dcaf_cli.sessionfile import SessionFile
+    from dcaf_cli.store.sessionfile import SessionFile
 
 session_app = typer.Typer(
     name="session",
@@ -48,7 +48,7 @@ RevealOpt = Annotated[bool, typer.Option("--reveal", help="Show secrets instead 
 def _at_turn(doc: SessionFile, turn: int | None) -> dict[str, Any]:
     if turn is None:
         return doc.session
-    from dcaf_cli.history import session_at_turn
+    from dcaf_cli.store.history import session_at_turn
 
     return session_at_turn(doc, turn)
 
@@ -77,12 +77,12 @@ def show(
 ) -> None:
     """Show a session file: its facts (revision, turns, agent, model) and its data as a tree,
     values shown literally and secrets redacted."""
-    from dcaf_cli.store import read_session_file
+    from dcaf_cli.store.filestore import read_session_file
 
     doc = read_session_file(file)
     data = _at_turn(doc, turn)
     if key is not None:
-        from dcaf_cli.keypath import format_key_path, lookup
+        from dcaf_cli.session.keypath import format_key_path, lookup
 
         where, value = lookup(data, key)
         if json_output:
@@ -115,7 +115,7 @@ def log(
     """List the turns of a session file: number, time, input, tools called, keys changed.
 
     --json prints the turn records as stored (with their JSON Patch and undo patch)."""
-    from dcaf_cli.store import read_session_file
+    from dcaf_cli.store.filestore import read_session_file
 
     doc = read_session_file(file)
     if json_output:
@@ -153,8 +153,8 @@ def diff(
     added (+), removed (-) and changed (~) values, by path.
 
     With only A, shows what A's last turn changed."""
-    from dcaf_cli.comparison import sessions_to_compare
-    from dcaf_cli.diff import diff_sessions, to_patch
+    from dcaf_cli.session.diff import diff_sessions, to_patch
+    from dcaf_cli.store.comparison import sessions_to_compare
 
     label, before, after = sessions_to_compare(a, b, turn)
     changes = diff_sessions(before, after)
@@ -182,8 +182,8 @@ def get(
 ) -> None:
     """Print one value of the session as JSON, exactly as stored (for scripts; `show --key`
     is the redacted view)."""
-    from dcaf_cli.keypath import lookup
-    from dcaf_cli.store import read_session_file
+    from dcaf_cli.session.keypath import lookup
+    from dcaf_cli.store.filestore import read_session_file
 
     print_json(lookup(read_session_file(file).session, key)[1])
 
@@ -217,8 +217,8 @@ def export(
 ) -> None:
     """Write a session file's data, conversation or transcript to stdout. JSON formats are
     exact; the Markdown transcript redacts secrets unless --reveal."""
-    from dcaf_cli.store import read_session_file
-    from dcaf_cli.transcript import export_document
+    from dcaf_cli.store.filestore import read_session_file
+    from dcaf_cli.store.transcript import export_document
 
     doc = read_session_file(file)
     sys.stdout.write(export_document(doc, fmt.value, source=str(file), reveal=reveal))
@@ -236,7 +236,7 @@ def validate(file: FileArg) -> None:
     """Check a session file: its format, JSON-only values, messages, undo history, and
     secrets stored in it. The exit code says the result."""
     from dcaf_cli.render.sessionfile import render_validation
-    from dcaf_cli.validation import validate_file
+    from dcaf_cli.store.validation import validate_file
 
     result = validate_file(file)
     make_console().print(render_validation(result, str(file)))

@@ -2,7 +2,7 @@
 
 Each edit is recorded as a turn (so `log` shows it and `undo` reverses it) and saved under
 the same writer lock and atomic save as `dcaf run`: a file a running chat holds open is
-refused with one line (exit 3) and nothing is lost. The work is done in `dcaf_cli.edits`.
+refused with one line (exit 3) and nothing is lost. The work is done in `dcaf_cli.store.edits`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dcaf_cli.cli.session_cmds import FileArg, session_app
 from dcaf_cli.errors import UsageError
 
 if TYPE_CHECKING:
-    from dcaf_cli.edits import EditOutcome
+    from dcaf_cli.store.edits import EditOutcome
 
 KeyArg = Annotated[
     str,
@@ -72,8 +72,8 @@ def set_(
     ],
 ) -> None:
     """Set one value in a session file, recorded as a turn you can undo."""
-    from dcaf_cli.edits import set_value
-    from dcaf_cli.slashcall import parse_value
+    from dcaf_cli.store.edits import set_value
+    from dcaf_cli.tools.slashcall import parse_value
 
     _show(set_value(file, key, parse_value(value)))
 
@@ -86,7 +86,7 @@ def set_(
 )
 def delete(file: FileArg, key: KeyArg) -> None:
     """Delete one key (or list item) from a session file, recorded as a turn you can undo."""
-    from dcaf_cli.edits import delete_value
+    from dcaf_cli.store.edits import delete_value
 
     _show(delete_value(file, key))
 
@@ -102,7 +102,7 @@ def clear(
 ) -> None:
     """Remove all the session data of a file (the conversation stays), recorded as a turn
     you can undo. Asks first unless --yes."""
-    from dcaf_cli.edits import clear_session
+    from dcaf_cli.store.edits import clear_session
 
     if not yes and not _confirm_clear(file):
         make_console(stderr=True).print("kept: nothing changed")
@@ -111,7 +111,7 @@ def clear(
 
 
 def _confirm_clear(file: Path) -> bool:
-    from dcaf_cli.store import read_session_file
+    from dcaf_cli.store.filestore import read_session_file
 
     keys = len(read_session_file(file).session)  # unreadable files fail before asking
     if keys == 0:
@@ -134,7 +134,7 @@ def undo(
 ) -> None:
     """Reverse the last turns of a session file: their changes to the session, their
     messages and their records (chat turns and edits alike)."""
-    from dcaf_cli.edits import undo as undo_turns
+    from dcaf_cli.store.edits import undo as undo_turns
 
     outcome = undo_turns(file, turns)
     numbers = ", ".join(str(n) for n in outcome.undone)
@@ -161,6 +161,6 @@ def new(
     ] = None,
 ) -> None:
     """Create a session file, empty or holding some session data. Never overwrites a file."""
-    from dcaf_cli.edits import create
+    from dcaf_cli.store.edits import create
 
     _show(create(file, source), title=f"created {file}")

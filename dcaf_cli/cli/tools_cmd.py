@@ -36,7 +36,7 @@ def tools(
 ) -> None:
     """List an agent's tools: what each does, its parameters (type, required or default,
     allowed values) and whether it asks for approval before it runs."""
-    from dcaf_cli.loader import DEFAULT_AGENT, load_agent
+    from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
 
     spec = agent or DEFAULT_AGENT
     found = load_agent(spec).tools

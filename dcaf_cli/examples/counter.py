@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dcaf_cli import Session
-from dcaf_cli.results import AgentResult
+from dcaf_cli import AgentResult, Session
 
 
 def counter(

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from dcaf_cli import Session, tool
-from dcaf_cli.agent import Agent
+from dcaf_cli import Agent, Session, tool
 
 
 @tool(description="Start a deployment workflow")

@@ -5,8 +5,7 @@ Try: `remember color blue`, `recall color`, `/list_notes`, `/forget color`.
 
 from __future__ import annotations
 
-from dcaf_cli import Session, tool
-from dcaf_cli.agent import Agent
+from dcaf_cli import Agent, Session, tool
 
 
 @tool(description="Remember a value")

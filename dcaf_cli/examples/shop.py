@@ -5,8 +5,7 @@ Try: `add 2 widgets to my cart`, `what's in my cart?`, `checkout`.
 
 from __future__ import annotations
 
-from dcaf_cli import Session, tool
-from dcaf_cli.agent import Agent
+from dcaf_cli import Agent, Session, tool
 
 
 @tool(description="Add item to shopping cart")

@@ -9,7 +9,7 @@ from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from dcaf_cli.errors import UsageError
-from dcaf_cli.redact import MASK, SECRET_VALUE
+from dcaf_cli.session.redact import MASK, SECRET_VALUE
 
 B = TypeVar("B")
 

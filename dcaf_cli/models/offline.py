@@ -34,7 +34,7 @@ from dcaf_cli.models.base import (
     ToolCall,
     ToolSpec,
 )
-from dcaf_cli.slashcall import parse_slash_call, split_slash
+from dcaf_cli.tools.slashcall import parse_slash_call, split_slash
 
 _STOP = """a an the to of in on for my me i please can could would you it is are be this that
     and or with from at by as what whats what's show tell give some any do does want like

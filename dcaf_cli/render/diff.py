@@ -8,8 +8,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from dcaf_cli.diff import Change
 from dcaf_cli.render.text import literal, short_json
+from dcaf_cli.session.diff import Change
 
 _MARKS = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow")}
 

@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from dcaf_cli.redact import MASK, is_secret_key, redact
 from dcaf_cli.render.text import literal, short_json, shorten
+from dcaf_cli.session.redact import MASK, is_secret_key, redact
 
 MAX_CHILDREN = 50
 

@@ -10,10 +10,10 @@ from rich.text import Text
 
 from dcaf_cli.render.session import render_facts, render_session_tree
 from dcaf_cli.render.text import literal
-from dcaf_cli.sessionfile import SessionFile
+from dcaf_cli.store.sessionfile import SessionFile
 
 if TYPE_CHECKING:
-    from dcaf_cli.validation import Validation
+    from dcaf_cli.store.validation import Validation
 
 
 def file_facts(doc: SessionFile, source: str, *, turn: int | None = None) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.text import Text
 
-from dcaf_cli.redact import redact
+from dcaf_cli.session.redact import redact
 
 # C0 controls but tab and newline, DEL, and C1 controls (CSI 0x9b among them).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -13,8 +13,8 @@ from rich.text import Text
 from dcaf_cli.render.text import literal, short_json
 
 if TYPE_CHECKING:
-    from dcaf_cli.signature import Param
-    from dcaf_cli.tools import Tool
+    from dcaf_cli.tools.signature import Param
+    from dcaf_cli.tools.tool import Tool
 
 
 def render_tools(tools: Sequence[Tool[..., Any]], *, agent: str) -> RenderableType:

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dcaf_cli.render.text import clean, literal, short_json
-from dcaf_cli.results import ExecutedToolCall, PendingToolCall
+from dcaf_cli.runtime.results import ExecutedToolCall, PendingToolCall
 
 
 def render_arguments(
@@ -43,7 +43,7 @@ def render_tool_call(call: ExecutedToolCall, *, reveal: bool = False) -> Rendera
 
 
 def _redact_text(text: str) -> str:
-    from dcaf_cli.redact import redact
+    from dcaf_cli.session.redact import redact
 
     return str(redact(text))
 

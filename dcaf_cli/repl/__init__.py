@@ -1,1 +1,2 @@
-"""The interactive chat loop (prompt-toolkit input, Rich output)."""
+"""Chat: the interactive loop (prompt-toolkit input, Rich output) and the scripted runner
+(`-m`, piped stdin, `--json`)."""

@@ -16,7 +16,6 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from rich.console import Console
 from rich.text import Text
 
-from dcaf_cli.agent import Agent
 from dcaf_cli.conversation import Conversation, TurnReport
 from dcaf_cli.errors import DcafError, TurnCancelled
 from dcaf_cli.render.text import literal
@@ -25,8 +24,9 @@ from dcaf_cli.repl.approvals import InteractiveDecider
 from dcaf_cli.repl.commands import COMMANDS, run_command
 from dcaf_cli.repl.completion import ReplCompleter
 from dcaf_cli.repl.view import TurnView
-from dcaf_cli.runner import run_sync
-from dcaf_cli.slashcall import split_slash
+from dcaf_cli.runtime.agent import Agent
+from dcaf_cli.runtime.runner import run_sync
+from dcaf_cli.tools.slashcall import split_slash
 
 
 def key_bindings() -> KeyBindings:

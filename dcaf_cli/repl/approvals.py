@@ -14,7 +14,7 @@ from dcaf_cli.conversation import Conversation
 from dcaf_cli.errors import ToolArgumentError, TurnCancelled
 from dcaf_cli.render.text import literal
 from dcaf_cli.render.turn import render_error, render_pending
-from dcaf_cli.results import Decision, PendingToolCall
+from dcaf_cli.runtime.results import Decision, PendingToolCall
 
 CHOICES = {"y": "yes", "n": "no", "a": "always", "e": "edit"}
 

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from dcaf_cli import history
-from dcaf_cli.diff import diff_sessions
 from dcaf_cli.errors import DcafError, UsageError
 from dcaf_cli.render.diff import render_changes
 from dcaf_cli.render.session import render_log, render_session_tree
 from dcaf_cli.render.text import literal, short_json
-from dcaf_cli.slashcall import parse_value
+from dcaf_cli.session.diff import diff_sessions
+from dcaf_cli.store import history
+from dcaf_cli.tools.slashcall import parse_value
 
 if TYPE_CHECKING:
     from dcaf_cli.repl.app import Repl

@@ -8,7 +8,7 @@ from typing import Any
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from dcaf_cli.tools import Tool
+from dcaf_cli.tools.tool import Tool
 
 KEY_COMMANDS = ("/get", "/set", "/del", "/session")
 

@@ -6,7 +6,7 @@ from rich.console import Console, RenderableType
 from rich.live import Live
 
 from dcaf_cli.render.turn import render_reply, render_tool_call
-from dcaf_cli.results import ModelRound, TextDelta, ToolFinished, ToolStarted, TurnEvent
+from dcaf_cli.runtime.results import ModelRound, TextDelta, ToolFinished, ToolStarted, TurnEvent
 
 
 class TurnPrinter:

@@ -4,7 +4,7 @@
     app = create_app(agent)            # any ASGI server can run it
 
 `dcaf serve AGENT` runs it with uvicorn (see `entry`). `create_app` is imported on first
-use, so `dcaf_cli.server.signing` (used by the client too) needs no FastAPI.
+use, so `dcaf_cli.protocol.signing` (used by the client too) needs no FastAPI.
 """
 
 from __future__ import annotations

@@ -24,11 +24,11 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from dcaf_cli.agent import AgentLike
+from dcaf_cli.protocol.signing import DEFAULT_TTL, Signer
+from dcaf_cli.runtime.agent import AgentLike
 from dcaf_cli.server.intake import DEFAULT_MAX_BODY, ChatInput, HTTPProblem
 from dcaf_cli.server.ledger import Ledger
 from dcaf_cli.server.service import ChatService
-from dcaf_cli.server.signing import DEFAULT_TTL, Signer
 from dcaf_cli.server.stream import stream_reply
 
 CHAT_PATHS = ("/api/chat", "/api/sendMessage")

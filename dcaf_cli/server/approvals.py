@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dcaf_cli.protocol import WireMessage, WireToolCall, pending_decisions
+from dcaf_cli.protocol.signing import Proposal, Signer, Stamp, canonical, digest
+from dcaf_cli.protocol.wire import WireMessage, WireToolCall, pending_decisions
 from dcaf_cli.server.intake import HTTPProblem
-from dcaf_cli.server.signing import Proposal, Signer, Stamp, canonical, digest
 
 ALREADY_USED = "this approval was already used (a proposal is decided once; ask again)"
 

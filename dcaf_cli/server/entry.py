@@ -31,9 +31,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from dcaf_cli.agent import AgentLike
 from dcaf_cli.errors import UsageError
-from dcaf_cli.loader import DEFAULT_AGENT, load_agent
+from dcaf_cli.runtime.agent import AgentLike
+from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
 from dcaf_cli.server.app import create_app
 from dcaf_cli.server.intake import DEFAULT_MAX_BODY
 from dcaf_cli.server.ledger import Ledger, MemoryLedger, SqliteLedger

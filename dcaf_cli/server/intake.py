@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dcaf_cli.protocol import ChatRequest, WireMessage, incoming_session
-from dcaf_cli.session import Session
+from dcaf_cli.protocol.wire import ChatRequest, WireMessage, incoming_session
+from dcaf_cli.session.session import Session
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
 MAX_DEPTH = 100  # nesting levels of the body outside sessions (Session bounds those)

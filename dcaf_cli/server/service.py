@@ -23,10 +23,12 @@ from typing import Any
 
 import anyio.to_thread
 
-from dcaf_cli.agent import AgentLike
-from dcaf_cli.execution import one_line
-from dcaf_cli.results import AgentResponse, EventSink
-from dcaf_cli.runner import run_sync
+from dcaf_cli.protocol.signing import Proposal, Signer, digest
+from dcaf_cli.runtime.agent import AgentLike
+from dcaf_cli.runtime.execution import one_line
+from dcaf_cli.runtime.results import AgentResponse, EventSink
+from dcaf_cli.runtime.runner import run_sync
+from dcaf_cli.runtime.turn import TurnOptions
 from dcaf_cli.server.approvals import check_decisions
 from dcaf_cli.server.intake import (
     ChatInput,
@@ -37,8 +39,6 @@ from dcaf_cli.server.intake import (
     session_signature,
 )
 from dcaf_cli.server.ledger import Ledger, MemoryLedger
-from dcaf_cli.server.signing import Proposal, Signer, digest
-from dcaf_cli.turn import TurnOptions
 
 # Line breaks to `str.splitlines()` (and so to many NDJSON readers) that JSON leaves raw.
 _SPLITLINES_ONLY = (

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from dcaf_cli.results import ExecutedToolCall, TextDelta, ToolFinished, TurnEvent
+from dcaf_cli.runtime.results import ExecutedToolCall, TextDelta, ToolFinished, TurnEvent
 from dcaf_cli.server.intake import ChatInput
 from dcaf_cli.server.service import ChatService, Reply, encode
 

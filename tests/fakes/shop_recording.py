@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dcaf_cli.agent import Agent
 from dcaf_cli.examples import shop
 from dcaf_cli.models.base import Model
+from dcaf_cli.runtime.agent import Agent
 
 USER_TURNS = ["add 2 widgets to my cart", "add 1 gadget", "what's in my cart?"]
 MODEL_TURNS: list[tuple[str, dict[str, Any], str]] = [  # (tool, arguments, reply)

@@ -16,10 +16,10 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 from pydantic import PydanticUserError, ValidationError
 
-from dcaf_cli.docstrings import parse_docstring
 from dcaf_cli.errors import ToolArgumentError, ToolDefinitionError
-from dcaf_cli.session import Session
-from dcaf_cli.signature import SESSION_PARAM, clean_schema, inspect_signature
+from dcaf_cli.session.session import Session
+from dcaf_cli.tools.docstrings import parse_docstring
+from dcaf_cli.tools.signature import SESSION_PARAM, clean_schema, inspect_signature
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -13,19 +13,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dcaf_cli.diff import Change, diff_values
 from dcaf_cli.errors import ModelError, UsageError
-from dcaf_cli.execution import execute_call, one_line, result_message
-from dcaf_cli.interceptors import InterceptorError, LLMRequest, LLMResponse, apply_interceptors
 from dcaf_cli.models.base import Message, Model, ModelRequest, ToolCall, ToolSpec
-from dcaf_cli.protocol import (
+from dcaf_cli.protocol.wire import (
     WireMessage,
     WireToolCall,
     executed_as_messages,
     pending_decisions,
     to_model_messages,
 )
-from dcaf_cli.results import (
+from dcaf_cli.runtime.execution import execute_call, one_line, result_message
+from dcaf_cli.runtime.interceptors import (
+    InterceptorError,
+    LLMRequest,
+    LLMResponse,
+    apply_interceptors,
+)
+from dcaf_cli.runtime.results import (
     AgentResponse,
     EventSink,
     ExecutedToolCall,
@@ -34,9 +38,10 @@ from dcaf_cli.results import (
     TextDelta,
     ToolFinished,
 )
-from dcaf_cli.session import Session, Transaction
-from dcaf_cli.slashcall import parse_slash_call, split_slash
-from dcaf_cli.tools import Tool
+from dcaf_cli.session.diff import Change, diff_values
+from dcaf_cli.session.session import Session, Transaction
+from dcaf_cli.tools.slashcall import parse_slash_call, split_slash
+from dcaf_cli.tools.tool import Tool
 
 
 @dataclass(frozen=True, slots=True)

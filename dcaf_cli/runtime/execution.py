@@ -8,11 +8,11 @@ import time
 from typing import Any
 
 from dcaf_cli.errors import DcafError
-from dcaf_cli.jsonvalue import to_json
 from dcaf_cli.models.base import Message, ToolCall
-from dcaf_cli.results import EventSink, ExecutedToolCall, ToolFinished, ToolStarted
-from dcaf_cli.session import Session
-from dcaf_cli.tools import Tool
+from dcaf_cli.runtime.results import EventSink, ExecutedToolCall, ToolFinished, ToolStarted
+from dcaf_cli.session.jsonvalue import to_json
+from dcaf_cli.session.session import Session
+from dcaf_cli.tools.tool import Tool
 
 
 def format_output(result: Any) -> str:

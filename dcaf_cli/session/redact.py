@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # at run time only the type is needed: keep `dcaf session show` light
-    from dcaf_cli.diff import Change
-    from dcaf_cli.jsonvalue import Path
+    from dcaf_cli.session.diff import Change
+    from dcaf_cli.session.jsonvalue import Path
 
 SECRET_KEY = re.compile(
     r"(pass(word|wd|phrase)?|secret|token|api[_-]?key|apikey|authorization|auth|credential|"
@@ -58,7 +58,7 @@ def redact(value: Any, key: object = None) -> Any:
 
 def secret_paths(value: Any, path: Path = ()) -> list[str]:
     """Where in `value` secrets are stored, as display paths."""
-    from dcaf_cli.jsonvalue import format_path  # imported here: it pulls in pydantic
+    from dcaf_cli.session.jsonvalue import format_path  # imported here: it pulls in pydantic
 
     return [format_path(p) for p in _secret_paths(value, path)]
 

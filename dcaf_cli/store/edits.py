@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dcaf_cli import history
-from dcaf_cli.diff import Change, diff_sessions, diff_values
 from dcaf_cli.errors import SessionFileError, UsageError
-from dcaf_cli.jsonvalue import copy_json, to_json
-from dcaf_cli.keypath import KeyPath, format_key_path, lookup, resolve, value_at
-from dcaf_cli.redact import redact, secrets_in_changes
-from dcaf_cli.session import MISSING
-from dcaf_cli.sessionfile import SessionFile, one_line
-from dcaf_cli.store import SessionStore, read_session_file
+from dcaf_cli.session.diff import Change, diff_sessions, diff_values
+from dcaf_cli.session.jsonvalue import copy_json, to_json
+from dcaf_cli.session.keypath import KeyPath, format_key_path, lookup, resolve, value_at
+from dcaf_cli.session.redact import redact, secrets_in_changes
+from dcaf_cli.session.session import MISSING
+from dcaf_cli.store import history
+from dcaf_cli.store.filestore import SessionStore, read_session_file
+from dcaf_cli.store.sessionfile import SessionFile, one_line
 
 
 @dataclass

@@ -15,14 +15,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from dcaf_cli import history
-from dcaf_cli.diff import apply_patch, same
 from dcaf_cli.errors import DcafError
-from dcaf_cli.jsonvalue import to_json
-from dcaf_cli.protocol import parse_messages
-from dcaf_cli.redact import secret_paths
-from dcaf_cli.sessionfile import SessionFile, encode_document
-from dcaf_cli.store import read_session_file
+from dcaf_cli.protocol.wire import parse_messages
+from dcaf_cli.session.diff import apply_patch, same
+from dcaf_cli.session.jsonvalue import to_json
+from dcaf_cli.session.redact import secret_paths
+from dcaf_cli.store import history
+from dcaf_cli.store.filestore import read_session_file
+from dcaf_cli.store.sessionfile import SessionFile, encode_document
 
 
 @dataclass

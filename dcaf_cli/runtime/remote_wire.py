@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dcaf_cli.protocol import WireExecutedCall, WireMessage, WireToolCall
-from dcaf_cli.results import (
+from dcaf_cli.protocol.wire import WireExecutedCall, WireMessage, WireToolCall
+from dcaf_cli.runtime.results import (
     AgentResponse,
     EventSink,
     ExecutedToolCall,
@@ -22,7 +22,7 @@ from dcaf_cli.results import (
     ToolStarted,
     TurnEvent,
 )
-from dcaf_cli.session import Session
+from dcaf_cli.session.session import Session
 
 
 class RemoteError(Exception):

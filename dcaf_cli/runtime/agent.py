@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from dcaf_cli.execution import one_line
-from dcaf_cli.interceptors import Interceptors, as_list
 from dcaf_cli.models.base import Model
-from dcaf_cli.protocol import WireMessage, incoming_session, parse_messages
-from dcaf_cli.results import (
+from dcaf_cli.protocol.wire import WireMessage, incoming_session, parse_messages
+from dcaf_cli.runtime.execution import one_line
+from dcaf_cli.runtime.interceptors import Interceptors, as_list
+from dcaf_cli.runtime.results import (
     AgentResponse,
     AgentResult,
     Decision,
@@ -24,10 +24,10 @@ from dcaf_cli.results import (
     ExecutedToolCall,
     PendingToolCall,
 )
-from dcaf_cli.runner import run_sync
-from dcaf_cli.session import Session
-from dcaf_cli.tools import Tool, tool
-from dcaf_cli.turn import Turn, TurnOptions, TurnSetup, changes_of
+from dcaf_cli.runtime.runner import run_sync
+from dcaf_cli.runtime.turn import Turn, TurnOptions, TurnSetup, changes_of
+from dcaf_cli.session.session import Session
+from dcaf_cli.tools.tool import Tool, tool
 
 Messages = Sequence[Mapping[str, Any] | WireMessage]
 SessionLike = Session | Mapping[str, Any] | None

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dcaf_cli.diff import Change, to_patch
-from dcaf_cli.jsonvalue import JSON
-from dcaf_cli.session import Session
+from dcaf_cli.session.diff import Change, to_patch
+from dcaf_cli.session.jsonvalue import JSON
+from dcaf_cli.session.session import Session
 
 
 @dataclass(slots=True)

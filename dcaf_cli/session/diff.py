@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dcaf_cli.jsonvalue import JSON, Path, copy_json, format_path, same
-from dcaf_cli.session import MISSING, _Missing
+from dcaf_cli.session.jsonvalue import JSON, Path, copy_json, format_path, same
+from dcaf_cli.session.session import MISSING, _Missing
 
 Kind = Literal["added", "removed", "changed"]
 PatchOp = dict[str, Any]

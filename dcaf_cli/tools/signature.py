@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
 from dcaf_cli.errors import ToolDefinitionError
-from dcaf_cli.session import Session
+from dcaf_cli.session.session import Session
 
 SESSION_PARAM = "session"
 

@@ -25,15 +25,15 @@ import ssl
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from dcaf_cli.agent import Messages, SessionLike
 from dcaf_cli.errors import UsageError
-from dcaf_cli.protocol import WireMessage, incoming_session, parse_messages
-from dcaf_cli.remote_wire import RemoteError, StreamReader, error_line, to_response
-from dcaf_cli.results import AgentResponse, EventSink
-from dcaf_cli.server.signing import digest
-from dcaf_cli.session import Session
-from dcaf_cli.tools import Tool
-from dcaf_cli.turn import TurnOptions, changes_of
+from dcaf_cli.protocol.signing import digest
+from dcaf_cli.protocol.wire import WireMessage, incoming_session, parse_messages
+from dcaf_cli.runtime.agent import Messages, SessionLike
+from dcaf_cli.runtime.remote_wire import RemoteError, StreamReader, error_line, to_response
+from dcaf_cli.runtime.results import AgentResponse, EventSink
+from dcaf_cli.runtime.turn import TurnOptions, changes_of
+from dcaf_cli.session.session import Session
+from dcaf_cli.tools.tool import Tool
 
 if TYPE_CHECKING:
     import httpx

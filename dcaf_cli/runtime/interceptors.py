@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from dcaf_cli.models.base import Message, ToolCall, ToolSpec
-from dcaf_cli.session import Session
+from dcaf_cli.session.session import Session
 
 
 class InterceptorError(Exception):

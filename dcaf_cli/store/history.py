@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dcaf_cli import diff
 from dcaf_cli.errors import SessionFileError, UsageError
-from dcaf_cli.jsonvalue import copy_json
-from dcaf_cli.sessionfile import SessionFile, utc_timestamp
+from dcaf_cli.session import diff
+from dcaf_cli.session.jsonvalue import copy_json
+from dcaf_cli.store.sessionfile import SessionFile, utc_timestamp
 
 Patch = list[diff.PatchOp]
 

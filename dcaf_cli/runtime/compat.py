@@ -26,10 +26,11 @@ def install() -> None:
     """Register `dcaf`, `dcaf.core`, `dcaf.tools`, `dcaf.core.primitives` if absent."""
     if "dcaf" in sys.modules or importlib.util.find_spec("dcaf") is not None:
         return
-    from dcaf_cli import Session, tool
-    from dcaf_cli.agent import Agent
-    from dcaf_cli.interceptors import InterceptorError, LLMRequest, LLMResponse
-    from dcaf_cli.results import AgentResult
+    from dcaf_cli.runtime.agent import Agent
+    from dcaf_cli.runtime.interceptors import InterceptorError, LLMRequest, LLMResponse
+    from dcaf_cli.runtime.results import AgentResult
+    from dcaf_cli.session.session import Session
+    from dcaf_cli.tools.tool import tool
 
     modules: dict[str, dict[str, Any]] = {
         "dcaf": {},

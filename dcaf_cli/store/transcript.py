@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from dcaf_cli.redact import redact
-from dcaf_cli.sessionfile import SessionFile
+from dcaf_cli.session.redact import redact
+from dcaf_cli.store.sessionfile import SessionFile
 
 ExportFormat = Literal["session", "messages", "markdown"]
 _ROLES = {"user": "User", "assistant": "Assistant", "system": "System"}

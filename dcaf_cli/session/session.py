@@ -21,7 +21,7 @@ from typing import Any, Final, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 
-from dcaf_cli.jsonvalue import JSON, copy_json, same, to_json
+from dcaf_cli.session.jsonvalue import JSON, copy_json, same, to_json
 
 T = TypeVar("T")
 

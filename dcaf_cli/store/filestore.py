@@ -6,7 +6,7 @@ durably: temp file in the same folder, fsync, rename over the old file, fsync th
 so a `kill -9` at any instant leaves the old document or the new one.
 
 The format itself (parse, dump, `SessionFile`) lives in `sessionfile.py`; its public
-names are re-exported here, so `from dcaf_cli.store import ...` is the one import.
+names are re-exported here, so `from dcaf_cli.store.filestore import ...` is the one import.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from dcaf_cli.errors import SessionFileError, SessionLockedError, SessionSaveError
-from dcaf_cli.sessionfile import (
+from dcaf_cli.store.sessionfile import (
     FORMAT_VERSION,
     SessionFile,
     bad,
@@ -33,7 +33,7 @@ from dcaf_cli.sessionfile import (
     parse_session_document,
     utc_timestamp,
 )
-from dcaf_cli.writerlock import WriterLock
+from dcaf_cli.store.writerlock import WriterLock
 
 __all__ = [
     "FORMAT_VERSION",

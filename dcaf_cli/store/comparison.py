@@ -6,8 +6,8 @@ import os
 from typing import Any
 
 from dcaf_cli.errors import UsageError
-from dcaf_cli.history import session_at_turn
-from dcaf_cli.store import read_session_file
+from dcaf_cli.store.filestore import read_session_file
+from dcaf_cli.store.history import session_at_turn
 
 Compared = tuple[str, dict[str, Any], dict[str, Any]]  # (a label, before, after)
 

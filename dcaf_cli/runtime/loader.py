@@ -17,10 +17,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dcaf_cli.agent import Agent, AgentLike, FunctionAgent
 from dcaf_cli.errors import AgentLoadError
-from dcaf_cli.execution import one_line
-from dcaf_cli.tools import Tool
+from dcaf_cli.runtime.agent import Agent, AgentLike, FunctionAgent
+from dcaf_cli.runtime.execution import one_line
+from dcaf_cli.tools.tool import Tool
 
 DEFAULT_AGENT = "dcaf_cli.examples.notes"
 SHORT_NAMES = {name: f"dcaf_cli.examples.{name}" for name in ("notes", "shop", "deploy", "counter")}
@@ -28,8 +28,8 @@ SHORT_NAMES = {name: f"dcaf_cli.examples.{name}" for name in ("notes", "shop", "
 
 def load_agent(spec: str) -> AgentLike:
     """The agent a spec names, or AgentLoadError with one line naming the spec."""
-    from dcaf_cli.compat import install as install_compat
-    from dcaf_cli.compat import served
+    from dcaf_cli.runtime.compat import install as install_compat
+    from dcaf_cli.runtime.compat import served
 
     install_compat()
     served.clear()
