@@ -16,12 +16,18 @@ from typing import Any
 
 from dcaf_cli.errors import DcafError, SessionLockedError
 from dcaf_cli.runtime.agent import AgentLike, Decide, complete_turn
-from dcaf_cli.runtime.results import AgentResponse, EventSink, ExecutedToolCall
+from dcaf_cli.runtime.results import (
+    AgentResponse,
+    Decision,
+    EventSink,
+    ExecutedToolCall,
+    PendingToolCall,
+)
 from dcaf_cli.runtime.turn import TurnOptions, changes_of
 from dcaf_cli.session.diff import Change, diff_sessions
 from dcaf_cli.session.redact import secrets_in_changes
 from dcaf_cli.session.session import Session
-from dcaf_cli.store import history
+from dcaf_cli.store import approvals, history
 from dcaf_cli.store.filestore import SessionStore
 from dcaf_cli.store.sessionfile import SessionFile
 
@@ -94,6 +100,9 @@ class Conversation:
         self.session = Session.adopt(doc.session)
         self.doc.session = self.session.data_view()
         self.unsaved = False
+        # `--approve no` in a script: every call that asks is refused, standing or not.
+        self.honour_standing_approvals = True
+        self._granted: list[str] | None = None  # "always" answers of the running turn
         self._told_missing_session = False
 
     # -- facts for the toolbar and the commands ----------------------------------------
@@ -112,12 +121,32 @@ class Conversation:
 
     @property
     def always_approve(self) -> frozenset[str]:
-        return frozenset(self.doc.meta.get("always_approve", []))
+        return frozenset(approvals.standing(self.doc))
+
+    @property
+    def accepts_edits(self) -> bool:
+        """Whether an approval may change a call's arguments (a server refuses that)."""
+        return bool(getattr(self.agent, "accepts_edits", True))
 
     def approve_always(self, tool_name: str) -> None:
-        """Remember in the file (not in the session) that this tool needs no approval."""
-        names = sorted(self.always_approve | {tool_name})
-        self.doc.meta["always_approve"] = names
+        """Remember in the file (not in the session) that this tool needs no approval.
+
+        Granted during a turn, it belongs to that turn: a failed or cancelled turn takes
+        it back, and undoing the turn revokes it.
+        """
+        new = approvals.grant(self.doc, [tool_name])
+        if self._granted is not None:
+            self._granted += new
+
+    def revoke_approvals(
+        self, names: list[str], *, everything: bool = False
+    ) -> tuple[list[str], TurnReport]:
+        """Revoke standing approvals and save; the names revoked, and how the save went."""
+        gone = approvals.revoke_named(self.doc, names, everything=everything)
+        report = TurnReport("/approvals revoke")
+        if gone:
+            self._save(report)
+        return gone, report
 
     # -- turns ---------------------------------------------------------------------------
 
@@ -125,20 +154,29 @@ class Conversation:
         self, text: str, decide: Decide, on_event: EventSink | None = None
     ) -> TurnReport:
         """Run one user turn and save it. Cancellation propagates with nothing changed."""
-        options = TurnOptions(always_approve=self.always_approve)
-        outcome = await complete_turn(
-            self.agent,
-            self.doc.messages,
-            {"role": "user", "content": text},
-            self.session,
-            decide,
-            context=self.context,
-            on_event=on_event,
-            options=options,
-        )
+        standing = self.always_approve if self.honour_standing_approvals else frozenset()
+        options = TurnOptions(always_approve=standing)
+        self._granted = []
+        try:
+            outcome = await complete_turn(
+                self.agent,
+                self.doc.messages,
+                {"role": "user", "content": text},
+                self.session,
+                _standing_first(decide, standing),
+                context=self.context,
+                on_event=on_event,
+                options=options,
+            )
+        except BaseException:
+            approvals.revoke(self.doc, self._granted)
+            raise
+        finally:
+            granted, self._granted = self._granted, None
         response = outcome.response
         report = TurnReport(text, response.text, outcome.executed, response.changes)
         if response.error is not None:
+            approvals.revoke(self.doc, granted)
             report.error, report.exception = response.error, response.exception
             return report
         report.notice = self._missing_session_notice(response)
@@ -151,6 +189,8 @@ class Conversation:
             reply=response.text,
             messages=outcome.messages,
         )
+        if granted:
+            record[approvals.TURN_FIELD] = granted
         report.turn = record["n"]
         report.secrets = secrets_in_changes(response.changes)
         self._save(report)
@@ -243,3 +283,17 @@ class Conversation:
             return None
         self._told_missing_session = True
         return "the server returned no session; the local session is kept as it was"
+
+
+def _standing_first(decide: Decide, standing: frozenset[str]) -> Decide:
+    """`decide`, except that calls with a standing approval run without asking (a local
+    agent never pauses for them; a server does not know about them)."""
+    if not standing:
+        return decide
+
+    async def deciding(pending: list[PendingToolCall]) -> list[Decision]:
+        ask = [p for p in pending if p.name not in standing or p.reason != "approval"]
+        answers = {d.id: d for d in (await decide(ask) if ask else [])}
+        return [answers.get(p.id) or Decision(p.id, True) for p in pending]
+
+    return deciding

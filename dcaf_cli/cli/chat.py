@@ -36,7 +36,7 @@ class ChatSettings:
     url: str | None = None
     messages: list[str] = field(default_factory=list)
     json_output: bool = False
-    approve: bool = False
+    approve: bool | None = None  # --approve yes/no; None: not given
     reveal: bool = False
     base_url: str | None = None
     api_key: str | None = None
@@ -112,7 +112,10 @@ def open_conversation(settings: ChatSettings) -> Conversation:
         raise
     doc.meta["agent"] = spec
     doc.meta["model"] = agent.model_name
-    return Conversation(agent, doc, store)
+    conversation = Conversation(agent, doc, store)
+    # An explicit `--approve no` wins over the file's standing approvals.
+    conversation.honour_standing_approvals = settings.approve is not False
+    return conversation
 
 
 def start_chat(settings: ChatSettings) -> ExitStatus:
@@ -148,8 +151,8 @@ def _stdin_lines() -> Iterable[str]:
 class AutoDecider:
     """Decisions without a terminal: `--approve yes|no`; missing arguments are refused."""
 
-    def __init__(self, approve: bool, console: Console) -> None:
-        self.approve = approve
+    def __init__(self, approve: bool | None, console: Console) -> None:
+        self.approve = bool(approve)
         self.console = console
 
     async def __call__(self, pending: list[PendingToolCall]) -> list[Decision]:

@@ -78,13 +78,15 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
         ),
     ] = False,
     approve: Annotated[
-        Approve,
+        Approve | None,
         typer.Option(
             "--approve",
             help="Without a terminal (-m or piped input): run (yes) or reject (no) every call "
-            "that needs approval.",
+            "that needs approval; no also refuses the tools approved 'always' in the file. "
+            "Default: those run, every other call is rejected.",
+            show_default=False,
         ),
-    ] = Approve.no,
+    ] = None,
     reveal: Annotated[
         bool, typer.Option("--reveal", help="Show secrets instead of redacting them.")
     ] = False,
@@ -138,7 +140,7 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
         url=url,
         messages=list(message or []),
         json_output=json_output,
-        approve=approve == Approve.yes,
+        approve=None if approve is None else approve == Approve.yes,
         reveal=reveal,
         base_url=base_url,
         api_key=api_key,

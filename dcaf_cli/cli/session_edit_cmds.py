@@ -164,3 +164,53 @@ def new(
     from dcaf_cli.store.edits import create
 
     _show(create(file, source), title=f"created {file}")
+
+
+@session_app.command(
+    "approvals",
+    epilog="Examples:\n\n"
+    "  dcaf session approvals deploy.json\n\n"
+    "  dcaf session approvals deploy.json --revoke execute_deployment\n\n"
+    "  dcaf session approvals deploy.json --revoke-all",
+)
+def approvals_cmd(
+    file: FileArg,
+    revoke: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--revoke", "-r", help="Make this tool ask again (repeatable).", metavar="TOOL"
+        ),
+    ] = None,
+    revoke_all: Annotated[
+        bool, typer.Option("--revoke-all", help="Make every tool ask again.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the standing approvals as a JSON list.")
+    ] = False,
+) -> None:
+    """List the standing approvals of a session file (the tools answered "always" for, which
+    run without asking), or revoke them. `dcaf run --approve no` refuses them in scripts."""
+    from dcaf_cli.cli.console import print_json
+    from dcaf_cli.render.text import literal
+    from dcaf_cli.render.turn import render_saved
+    from dcaf_cli.store.approvals import standing
+    from dcaf_cli.store.filestore import read_session_file
+
+    console = make_console()
+    if revoke or revoke_all:
+        from dcaf_cli.store.edits import revoke_approvals
+
+        gone, revision = revoke_approvals(file, list(revoke or []), everything=revoke_all)
+        if not gone:
+            console.print(literal("no standing approvals; the file was not saved", "dim"))
+            return
+        console.print(literal(f"revoked: {', '.join(gone)}"))
+        console.print(render_saved(str(file), revision or 0))
+        return
+    names = standing(read_session_file(file))
+    if json_output:
+        print_json(names)
+    elif names:
+        console.print(literal("\n".join(names)))
+    else:
+        console.print(literal("no standing approvals: every call that needs one asks", "dim"))

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from dcaf_cli.render.session import render_facts, render_session_tree
 from dcaf_cli.render.text import literal
+from dcaf_cli.store.approvals import standing
 from dcaf_cli.store.sessionfile import SessionFile
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ def file_facts(doc: SessionFile, source: str, *, turn: int | None = None) -> lis
     ]
     facts += [(name, str(doc.meta[name])) for name in ("created", "updated") if name in doc.meta]
     facts += [(name, str(doc.meta.get(name) or "-")) for name in ("agent", "model")]
+    if standing(doc):  # consent must be visible: these tools run without asking
+        facts.append(("approved always", ", ".join(standing(doc))))
     if doc.notice:  # a bare session object, or an empty file
         facts.append(("note", doc.notice))
     if turn is not None:

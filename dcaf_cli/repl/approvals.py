@@ -53,18 +53,28 @@ class InteractiveDecider:
             raise TurnCancelled("no answer (Ctrl-D)") from None
         return answer.strip()
 
+    def _choices(self) -> dict[str, str]:
+        """The answers that can work: a server runs a call only as it proposed it."""
+        if self.conversation.accepts_edits:
+            return CHOICES
+        return {k: v for k, v in CHOICES.items() if v != "edit"}
+
     async def _approve(self, call: PendingToolCall) -> Decision:
-        completer = WordCompleter(["yes", "no", "always", "edit"])
+        choices = self._choices()
+        completer = WordCompleter(list(choices.values()))
+        question = "run it? " + " ".join(f"[{k}]{v[1:]}" for k, v in choices.items()) + ": "
+        keys = ", ".join(list(choices)[:-1]) + f" or {list(choices)[-1]}"
         while True:
-            answer = (
-                await self._ask("run it? [y]es [n]o [a]lways [e]dit: ", completer=completer)
-            ).lower()
-            choice = CHOICES.get(answer[:1]) if answer else None
+            answer = (await self._ask(question, completer=completer)).lower()
+            choice = choices.get(answer[:1]) if answer else None
             if choice == "yes":
                 return Decision(call.id, True)
             if choice == "always":
                 self.conversation.approve_always(call.name)
-                note = f"{call.name} will run without asking from now on (kept in the file's meta)"
+                note = (
+                    f"{call.name} will run without asking from now on (kept in the file;"
+                    " /approvals lists and revokes)"
+                )
                 self.console.print(literal(note, "dim"))
                 return Decision(call.id, True)
             if choice == "no":
@@ -75,7 +85,7 @@ class InteractiveDecider:
                 if edited is not None:
                     return Decision(call.id, True, input=edited)
                 continue
-            self.console.print("answer y, n, a or e (Ctrl-C cancels the turn)")
+            self.console.print(f"answer {keys} (Ctrl-C cancels the turn)")
 
     async def _edit(self, call: PendingToolCall) -> dict[str, Any] | None:
         current = json.dumps(call.input, ensure_ascii=False)

@@ -179,6 +179,28 @@ def _reload(repl: Repl, arg: str) -> bool:
     return True
 
 
+def _approvals(repl: Repl, arg: str) -> bool:
+    words = arg.split()
+    if words[:1] == ["revoke"] and len(words) > 1:
+        everything = words[1:] == ["all"]
+        gone, report = repl.conversation.revoke_approvals(words[1:], everything=everything)
+        if gone:
+            repl.console.print(literal(f"revoked: {', '.join(gone)} (asks again)", "bold"))
+            repl.show_outcome(report)
+        else:
+            repl.console.print(Text("there were no standing approvals", style="dim"))
+        return True
+    if words:
+        raise UsageError("usage: /approvals, or /approvals revoke TOOL|all")
+    standing = sorted(repl.conversation.always_approve)
+    if not standing:
+        repl.console.print(Text("no standing approvals: every call that needs one asks", "dim"))
+    else:
+        repl.console.print(literal(f"run without asking: {', '.join(standing)}"))
+        repl.console.print(Text("/approvals revoke TOOL (or all) makes them ask again", "dim"))
+    return True
+
+
 def _exit(repl: Repl, arg: str) -> bool:
     return False
 
@@ -195,6 +217,7 @@ COMMANDS: dict[str, Command] = {
         Command("/get", "KEY", "show one value", _get),
         Command("/set", "KEY VALUE", "set a value (JSON where it parses, else text)", _set),
         Command("/del", "KEY", "delete a key", _del),
+        Command("/approvals", "[revoke T|all]", "standing approvals; revoke them", _approvals),
         Command("/model", "[SPEC]", "show or switch the model (offline, openai:…, …)", _model),
         Command("/clear", "", "forget the conversation, keep the session data", _clear),
         Command("/save", "FILE", "write to FILE and keep using it", _save),

@@ -44,6 +44,10 @@ _NOT_SENT = ("session", "session_signature")
 class RemoteAgent:
     """An agent behind a URL that speaks the HelpDesk protocol."""
 
+    # A server runs a call exactly as it proposed it (approvals are signed), so a decision
+    # may approve or reject, never change the arguments.
+    accepts_edits = False
+
     def __init__(
         self, url: str, *, timeout: float = 120.0, stream: bool = True, name: str = "remote"
     ) -> None:

@@ -22,7 +22,7 @@ from dcaf_cli.session.jsonvalue import copy_json, to_json
 from dcaf_cli.session.keypath import KeyPath, format_key_path, lookup, resolve, value_at
 from dcaf_cli.session.redact import redact, secrets_in_changes
 from dcaf_cli.session.session import MISSING
-from dcaf_cli.store import history
+from dcaf_cli.store import approvals, history
 from dcaf_cli.store.filestore import SessionStore, read_session_file
 from dcaf_cli.store.sessionfile import SessionFile, one_line
 
@@ -86,6 +86,15 @@ def undo(path: str | os.PathLike[str], turns: int = 1) -> EditOutcome:
         outcome.undone = [int(turn.get("n", 0)) for turn in undone]
         outcome.revision = store.save(doc)
         return outcome
+
+
+def revoke_approvals(
+    path: str | os.PathLike[str], names: list[str], *, everything: bool = False
+) -> tuple[list[str], int | None]:
+    """Revoke standing approvals; the names revoked and the revision saved (None: none)."""
+    with _open_existing(path) as (store, doc):
+        gone = approvals.revoke_named(doc, names, everything=everything)
+        return gone, store.save(doc) if gone else None
 
 
 def create(path: str | os.PathLike[str], source: str | os.PathLike[str] | None) -> EditOutcome:

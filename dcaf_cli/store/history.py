@@ -17,6 +17,7 @@ from typing import Any
 from dcaf_cli.errors import SessionFileError, UsageError
 from dcaf_cli.session import diff
 from dcaf_cli.session.jsonvalue import copy_json
+from dcaf_cli.store import approvals
 from dcaf_cli.store.sessionfile import SessionFile, utc_timestamp
 
 Patch = list[diff.PatchOp]
@@ -56,7 +57,8 @@ def record_turn(
 
 
 def undo_turns(doc: SessionFile, n: int = 1) -> list[dict[str, Any]]:
-    """Reverse the last `n` turns in `doc`: session changes, messages and records.
+    """Reverse the last `n` turns in `doc`: session changes, messages, records, and the
+    standing approvals they granted.
 
     All or nothing: if a record cannot be undone, `doc` is left as it was. Returns the
     removed records, oldest first. The caller saves.
@@ -75,6 +77,7 @@ def undo_turns(doc: SessionFile, n: int = 1) -> list[dict[str, Any]]:
     del doc.turns[-n:]
     if dropped:
         del doc.messages[-dropped:]
+    approvals.revoke_granted_by(doc, undone)
     return undone
 
 
