@@ -8,7 +8,7 @@ import copy
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,8 +154,11 @@ class AutoDecider:
     def __init__(self, approve: bool | None, console: Console) -> None:
         self.approve = bool(approve)
         self.console = console
+        self.before_ask: Callable[[], None] | None = None  # clears the turn's status line
 
     async def __call__(self, pending: list[PendingToolCall]) -> list[Decision]:
+        if self.before_ask is not None:
+            self.before_ask()
         decisions = []
         for call in pending:
             if call.reason == "missing_arguments":
@@ -230,7 +233,11 @@ class _Script:
             _report_problems(report, self.err)
         else:
             printer = self.view.printer()
-            report = run_sync(self.conversation.send(text, self.decide, printer))
+            self.decide.before_ask = printer.pause
+            try:
+                report = run_sync(self.conversation.send(text, self.decide, printer))
+            finally:
+                printer.pause()
             self.view.show_turn(report, printer)
         return report
 

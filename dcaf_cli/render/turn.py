@@ -22,24 +22,43 @@ def render_arguments(
     return literal(", ".join(parts))
 
 
+def render_call_line(name: str, arguments: dict[str, object], *, reveal: bool = False) -> Text:
+    """`▸ add_to_cart(item="Widget", quantity=2)`: a call as it starts."""
+    return Text.assemble(
+        ("▸ ", "cyan"),
+        (clean(name), "bold cyan"),  # a model may name anything
+        "(",
+        render_arguments(arguments, reveal=reveal),
+        ")",
+    )
+
+
 def render_tool_call(call: ExecutedToolCall, *, reveal: bool = False) -> RenderableType:
-    """`▸ add_to_cart(item="Widget", quantity=2)  0.2 ms` and its result below."""
+    """`▸ add_to_cart(item="Widget", quantity=2)  0.2 ms` and its result below. A call the
+    user rejected did not run: no time, and the reason instead of a result."""
+    rejected = is_rejected(call)
     ok = call.error is None
+    mark, style = ("▸ ", "cyan") if ok else ("⊘ ", "yellow") if rejected else ("✗ ", "red")
     head = Text.assemble(
-        ("▸ " if ok else "✗ ", "cyan" if ok else "red"),
-        (clean(call.name), "bold cyan" if ok else "bold red"),  # a model may name anything
+        (mark, style),
+        (clean(call.name), f"bold {style}"),  # a model may name anything
         "(",
         render_arguments(call.input, reveal=reveal),
         ")",
-        (f"  {format_duration(call.duration_ms)}", "dim"),
+        ("  not run", "dim") if rejected else (f"  {format_duration(call.duration_ms)}", "dim"),
     )
     body = call.output if ok else (call.error or "failed")
-    result = literal(body if reveal else _redact_text(body), "" if ok else "red")
+    result = literal(body if reveal else _redact_text(body), "" if ok else style)
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True, style="dim")
     table.add_column(overflow="fold")
     table.add_row("  ↳", result)
     return Group(head, table)
+
+
+def is_rejected(call: ExecutedToolCall) -> bool:
+    """A call the user (or `--approve no`) decided not to run."""
+    return (call.error or "").startswith("rejected: ")
 
 
 def _redact_text(text: str) -> str:

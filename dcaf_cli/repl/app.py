@@ -112,14 +112,19 @@ class Repl:
 
     def turn(self, text: str) -> None:
         printer = self.view.printer()
+        self.decider.before_ask = printer.pause
         try:
+            printer.thinking()
             report = run_sync(self.conversation.send(text, self.decider, printer))
         except (KeyboardInterrupt, TurnCancelled):
-            printer.finish_text()
+            printer.pause()  # the partial reply, printed once
             self.console.print(
                 Text("turn cancelled: nothing changed, nothing saved", style="yellow")
             )
             return
+        finally:
+            self.decider.before_ask = None
+        printer.pause()
         self.view.show_turn(report, printer)
 
     # -- output --------------------------------------------------------------------------

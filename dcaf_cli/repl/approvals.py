@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from prompt_toolkit import PromptSession
@@ -34,8 +35,11 @@ class InteractiveDecider:
         self.console = console
         self.conversation = conversation
         self.reveal = reveal
+        self.before_ask: Callable[[], None] | None = None  # clears the turn's status line
 
     async def __call__(self, pending: list[PendingToolCall]) -> list[Decision]:
+        if self.before_ask is not None:
+            self.before_ask()
         decisions = []
         for call in pending:
             self.console.print(render_pending(call, reveal=self.reveal))
