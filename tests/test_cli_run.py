@@ -98,6 +98,10 @@ DEPLOY = ["-m", "start a deployment to staging", "-m", "/add_service api 1.4.2"]
 def test_approve_no_is_the_default_and_says_so(dcaf: Any, path: Path) -> None:
     r = dcaf("run", "deploy", "-s", path, *DEPLOY, "-m", "execute the deployment")
     assert r.status == 0
+    assert r.err == ""  # the view says it, once
+    assert "⊘ execute_deployment()  not run" in r.out
+    assert "↳ rejected: not approved (run with --approve yes to allow)" in r.text
+    r = dcaf("run", "deploy", "-s", path, "-m", "execute the deployment", "--json")
     assert r.err == (
         "execute_deployment: rejected: not approved (run with --approve yes to allow)\n"
     )
@@ -123,7 +127,7 @@ def test_approve_rejects_an_unknown_answer(dcaf: Any, path: Path) -> None:
 
 
 def test_missing_arguments_without_a_terminal_are_refused(dcaf: Any, path: Path) -> None:
-    r = dcaf("run", "shop", "-s", path, "-m", "add to cart")
+    r = dcaf("run", "shop", "-s", path, "-m", "add to cart", "--json")
     assert r.status == 0
     assert r.err == (
         "add_to_cart: rejected: missing required argument(s) item, quantity, "

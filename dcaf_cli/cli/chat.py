@@ -151,9 +151,12 @@ def _stdin_lines() -> Iterable[str]:
 class AutoDecider:
     """Decisions without a terminal: `--approve yes|no`; missing arguments are refused."""
 
-    def __init__(self, approve: bool | None, console: Console) -> None:
+    def __init__(self, approve: bool | None, console: Console, *, announce: bool = True) -> None:
         self.approve = bool(approve)
         self.console = console
+        # With --json the verdicts go to stderr, for people; otherwise the turn view shows
+        # each call, run or not, and saying it again on stderr would say it twice.
+        self.announce = announce
         self.before_ask: Callable[[], None] | None = None  # clears the turn's status line
 
     async def __call__(self, pending: list[PendingToolCall]) -> list[Decision]:
@@ -171,11 +174,13 @@ class AutoDecider:
                 decisions.append(
                     Decision(call.id, False, "not approved (run with --approve yes to allow)")
                 )
-            verdict = "approved" if decisions[-1].approve else f"rejected: {decisions[-1].reason}"
-            # soft_wrap: one line whatever the width (stderr is read by people and by scripts)
-            self.console.print(
-                f"{call.name}: {verdict}", markup=False, highlight=False, soft_wrap=True
-            )
+            if self.announce:
+                verdict = "approved" if decisions[-1].approve else "rejected: "
+                verdict += "" if decisions[-1].approve else str(decisions[-1].reason)
+                # soft_wrap: one line whatever the width (stderr is read by people and scripts)
+                self.console.print(
+                    f"{call.name}: {verdict}", markup=False, highlight=False, soft_wrap=True
+                )
         return decisions
 
 
@@ -217,7 +222,7 @@ class _Script:
         from dcaf_cli.repl.view import TurnView
 
         self.conversation, self.settings, self.out, self.err = conversation, settings, out, err
-        self.decide = AutoDecider(settings.approve, err)
+        self.decide = AutoDecider(settings.approve, err, announce=settings.json_output)
         self.view = TurnView(
             out, conversation, reveal=settings.reveal, debug=settings.debug, err=err
         )
