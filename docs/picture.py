@@ -38,6 +38,7 @@ def draw() -> str:
         width=72,
         file=io.StringIO(),
         force_terminal=True,
+        force_interactive=False,  # no status line: the picture shows what stays on screen
         color_system="truecolor",
         legacy_windows=False,
     )

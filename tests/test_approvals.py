@@ -54,7 +54,7 @@ def test_explicit_approve_no_wins_over_a_standing_approval(dcaf: Any, granted: P
              "--approve", "no")  # fmt: skip
     assert r.status == 0
     assert DEPLOYED not in r.out
-    assert "execute_deployment: rejected: not approved" in r.err
+    assert "⊘ execute_deployment()  not run" in r.out
     assert read_session_file(granted).session["deployment"]["services"]  # nothing deployed
 
 

@@ -58,6 +58,11 @@ class TurnPrinter:
 
     # -- the live region -------------------------------------------------------------------
 
+    @property
+    def _interactive(self) -> bool:
+        """A terminal a person watches (a recording for a picture is not one)."""
+        return self.console.is_terminal and self.console.is_interactive
+
     def thinking(self) -> None:
         """The model is at work (a turn begins, or a new model round)."""
         self._show("thinking")
@@ -72,7 +77,7 @@ class TurnPrinter:
         self._start()
 
     def _start(self) -> None:
-        if self._live is None and self.console.is_terminal:
+        if self._live is None and self._interactive:
             self._live = Live(
                 get_renderable=self._view,
                 console=self.console,
@@ -122,7 +127,7 @@ class TurnPrinter:
     def _stream(self, delta: str) -> None:
         self.text += delta
         self._status = self._call = None  # the model is writing: no more "thinking"
-        if self.console.is_terminal and self.markdown:
+        if self._interactive and self.markdown:
             self._start()  # plain text (the offline model) arrives whole: printed as it ends
 
     def finish_text(self) -> None:
