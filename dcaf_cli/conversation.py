@@ -23,8 +23,10 @@ from dcaf_cli.runtime.results import (
     ExecutedToolCall,
     PendingToolCall,
 )
-from dcaf_cli.runtime.turn import TurnOptions, changes_of
-from dcaf_cli.session.diff import Change, diff_sessions
+from dcaf_cli.runtime.turn import TurnOptions
+from dcaf_cli.session.diff import Change
+from dcaf_cli.session.pathedit import delete_at, set_at
+from dcaf_cli.session.recorder import Recorder
 from dcaf_cli.session.redact import secrets_in_changes
 from dcaf_cli.session.session import Session
 from dcaf_cli.store import approvals, history
@@ -95,10 +97,6 @@ class Conversation:
         self.doc = doc
         self.store = store
         self.context = dict(context or {})
-        # The file's data, parsed and JSON already, becomes the live session (not a copy),
-        # and the file is written from it.
-        self.session = Session.adopt(doc.session)
-        self.doc.session = self.session.data_view()
         self.unsaved = False
         # `--approve no` in a script: every call that asks is refused, standing or not.
         self.honour_standing_approvals = True
@@ -106,6 +104,11 @@ class Conversation:
         self._told_missing_session = False
 
     # -- facts for the toolbar and the commands ----------------------------------------
+
+    @property
+    def session(self) -> Session:
+        """The live session: the document's own, so what turns change is what is saved."""
+        return self.doc.live_session()
 
     @property
     def path(self) -> Path | None:
@@ -197,13 +200,14 @@ class Conversation:
         return report
 
     def edit(self, label: str, key: str, value: Any = None, *, delete: bool = False) -> TurnReport:
-        """`/set` and `/del`: change one key by hand, recorded as a turn (so it can be undone)."""
-        with self.session.transaction() as tx:
+        """`/set` and `/del`: change the value at a key path (`cart[0].quantity`) by hand,
+        recorded as a turn (so it can be undone)."""
+        with Recorder(self.session) as recorder:
             if delete:
-                self.session.delete(key)
+                delete_at(self.session, key)
             else:
-                self.session.set(key, value)
-            changes = changes_of(tx)
+                set_at(self.session, key, value)
+        changes = recorder.changes
         report = TurnReport(label, changes=changes)
         if changes:
             record = history.record_turn(
@@ -216,10 +220,9 @@ class Conversation:
 
     def undo(self, n: int = 1) -> TurnReport:
         """Reverse the last `n` turns (session and messages) and save."""
-        before = self.session.to_dict()
-        history.undo_turns(self.doc, n)
-        self._reset_session(self.doc.session)
-        report = TurnReport(f"/undo {n}", changes=diff_sessions(before, self.doc.session))
+        with Recorder(self.session) as recorder:
+            history.undo_turns(self.doc, n)
+        report = TurnReport(f"/undo {n}", changes=recorder.changes)
         self._save(report)
         return report
 
@@ -252,7 +255,6 @@ class Conversation:
         if self.store is None:
             return
         self.doc = self.store.reload()
-        self._reset_session(self.doc.session, fresh=True)
         self.unsaved = False
 
     def close(self) -> None:
@@ -260,12 +262,6 @@ class Conversation:
             self.store.close()
 
     # -- internals -----------------------------------------------------------------------
-
-    def _reset_session(self, data: dict[str, Any], *, fresh: bool = False) -> None:
-        # `fresh`: just parsed from the file, so adopted as it is; after an undo the data
-        # is still the old session's, so the new one takes a copy.
-        self.session = Session.adopt(data) if fresh else Session.from_dict(data)
-        self.doc.session = self.session.data_view()
 
     def _save(self, report: TurnReport) -> None:
         if self.store is None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dcaf_cli.errors import UsageError
+from dcaf_cli.session.diff import diff_sessions
 from dcaf_cli.session.keypath import format_key_path, lookup, parse_key_path, resolve
 
 DATA: dict[str, Any] = {
@@ -88,3 +91,41 @@ def test_a_long_key_list_is_cut() -> None:
 )
 def test_format_round_trips(path: tuple[Any, ...]) -> None:
     assert parse_key_path(format_key_path(path)) == path
+
+
+# Any key at all: dots, brackets, quotes, spaces, control characters, lone surrogates.
+_KEYS = st.text(st.characters(exclude_categories=()), max_size=12)
+_PATHS = st.tuples(_KEYS, st.lists(st.one_of(_KEYS, st.integers(0, 10**6)), max_size=4))
+
+
+@given(_PATHS)
+def test_any_formatted_path_parses_back_as_the_same_steps(
+    start: tuple[str, list[str | int]],
+) -> None:
+    path = (start[0], *start[1])
+    assert parse_key_path(format_key_path(path)) == path
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        (("prefs", "a.b", 0), 'prefs["a.b"][0]'),
+        (("prefs", "a", "b", 0), "prefs.a.b[0]"),
+        (("a.b",), '["a.b"]'),
+        (("cart", 0, "item"), "cart[0].item"),
+        (("x", "my key"), 'x["my key"]'),
+        (("x", ""), 'x[""]'),
+        (("x", "größe", "0", "-1"), "x.größe.0.-1"),
+    ],
+)
+def test_keys_that_need_it_are_quoted(path: tuple[Any, ...], shown: str) -> None:
+    assert format_key_path(path) == shown
+
+
+def test_a_diff_tells_a_dotted_key_from_a_nested_one() -> None:
+    before: dict[str, Any] = {"prefs": {"a.b": [1], "a": {"b": [1]}}}
+    after: dict[str, Any] = {"prefs": {"a.b": [2], "a": {"b": [3]}}}
+    changes = diff_sessions(before, after)
+    assert [c.where for c in changes] == ['prefs["a.b"][0]', "prefs.a.b[0]"]
+    for change in changes:  # what a diff shows is a path `dcaf session get` reads
+        assert lookup(after, change.where) == (change.path, change.new)

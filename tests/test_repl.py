@@ -410,7 +410,7 @@ def test_unknown_slash_command_is_one_line_and_the_loop_goes_on(cart: Path) -> N
     errors = [line for line in run.output.splitlines() if line.startswith("error:")]
     assert errors == [
         "error: unknown command /frobnicate; /help lists the commands, /tools the tools",
-        "error: the session has no key 'nothing'",
+        "error: the session has no key 'nothing' (its keys: none)",
     ]
     assert "Traceback" not in run.output
     assert f"saved {cart} (revision 1)" in run.output  # the next line still ran

@@ -16,6 +16,7 @@ from dcaf_cli.render.diff import render_changes
 from dcaf_cli.render.session import render_log, render_session_tree
 from dcaf_cli.render.text import literal, short_json
 from dcaf_cli.session.diff import diff_sessions
+from dcaf_cli.session.keypath import format_key_path, lookup
 from dcaf_cli.store import history
 from dcaf_cli.tools.slashcall import parse_value
 
@@ -73,10 +74,10 @@ def _tools(repl: Repl, arg: str) -> bool:
 
 def _session(repl: Repl, arg: str) -> bool:
     data = repl.conversation.session.data_view()
-    if arg:
-        if arg not in data:
-            raise UsageError(f"the session has no key {arg!r}")
-        repl.console.print(render_session_tree({arg: data[arg]}, reveal=repl.reveal))
+    if arg.strip():
+        where, value = lookup(data, arg.strip())
+        shown = {format_key_path(where): value}
+        repl.console.print(render_session_tree(shown, reveal=repl.reveal))
     else:
         repl.console.print(render_session_tree(data, reveal=repl.reveal))
     return True
@@ -119,10 +120,10 @@ def _undo(repl: Repl, arg: str) -> bool:
 
 
 def _get(repl: Repl, arg: str) -> bool:
-    key = arg.strip()
-    if not repl.conversation.session.has(key):
-        raise UsageError(f"the session has no key {key!r}")
-    value = repl.conversation.session.get(key)
+    if not arg.strip():
+        raise UsageError("usage: /get KEY", hint="KEY is a key or a path: cart, cart[0].item")
+    where, value = lookup(repl.conversation.session.data_view(), arg.strip())
+    key = where[-1] if isinstance(where[-1], str) else None
     repl.console.print(literal(short_json(value, width=10_000, reveal=repl.reveal, key=key)))
     return True
 
@@ -131,18 +132,15 @@ def _set(repl: Repl, arg: str) -> bool:
     key, _, raw = arg.strip().partition(" ")
     if not key or not raw:
         raise UsageError("usage: /set KEY VALUE", hint="VALUE is JSON where it parses, else text")
-    try:
-        report = repl.conversation.edit(f"/set {key} {raw}", key, parse_value(raw.strip()))
-    except TypeError as exc:
-        raise UsageError(str(exc)) from None
+    report = repl.conversation.edit(f"/set {key} {raw}", key, parse_value(raw.strip()))
     repl.show_outcome(report)
     return True
 
 
 def _del(repl: Repl, arg: str) -> bool:
     key = arg.strip()
-    if not repl.conversation.session.has(key):
-        raise UsageError(f"the session has no key {key!r}")
+    if not key:
+        raise UsageError("usage: /del KEY", hint="KEY is a key or a path: cart, cart[0]")
     repl.show_outcome(repl.conversation.edit(f"/del {key}", key, delete=True))
     return True
 
@@ -210,13 +208,13 @@ COMMANDS: dict[str, Command] = {
     for c in (
         Command("/help", "", "this list", _help),
         Command("/tools", "", "the agent's tools and their arguments", _tools),
-        Command("/session", "[KEY]", "the session data (or one key) as a tree", _session),
+        Command("/session", "[KEY]", "the session data (or one value) as a tree", _session),
         Command("/diff", "[TURN]", "what a turn changed (default: the last)", _diff),
         Command("/log", "", "every turn: time, input, tools, what changed", _log),
         Command("/undo", "[N]", "reverse the last N turns (session and conversation)", _undo),
-        Command("/get", "KEY", "show one value", _get),
+        Command("/get", "KEY", "show one value (KEY may be a path: cart[0].item)", _get),
         Command("/set", "KEY VALUE", "set a value (JSON where it parses, else text)", _set),
-        Command("/del", "KEY", "delete a key", _del),
+        Command("/del", "KEY", "delete a key or a list item (cart[0])", _del),
         Command("/approvals", "[revoke T|all]", "standing approvals; revoke them", _approvals),
         Command("/model", "[SPEC]", "show or switch the model (offline, openai:…, …)", _model),
         Command("/clear", "", "forget the conversation, keep the session data", _clear),

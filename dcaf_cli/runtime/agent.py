@@ -25,7 +25,8 @@ from dcaf_cli.runtime.results import (
     PendingToolCall,
 )
 from dcaf_cli.runtime.runner import run_sync
-from dcaf_cli.runtime.turn import Turn, TurnOptions, TurnSetup, changes_of
+from dcaf_cli.runtime.turn import Turn, TurnOptions, TurnSetup
+from dcaf_cli.session.recorder import changes_of
 from dcaf_cli.session.session import Session
 from dcaf_cli.tools.tool import Tool, tool
 

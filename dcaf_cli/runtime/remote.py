@@ -31,7 +31,8 @@ from dcaf_cli.protocol.wire import WireMessage, incoming_session, parse_messages
 from dcaf_cli.runtime.agent import Messages, SessionLike
 from dcaf_cli.runtime.remote_wire import RemoteError, StreamReader, error_line, to_response
 from dcaf_cli.runtime.results import AgentResponse, EventSink
-from dcaf_cli.runtime.turn import TurnOptions, changes_of
+from dcaf_cli.runtime.turn import TurnOptions
+from dcaf_cli.session.recorder import changes_of
 from dcaf_cli.session.session import Session
 from dcaf_cli.tools.tool import Tool
 

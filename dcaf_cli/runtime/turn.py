@@ -38,8 +38,8 @@ from dcaf_cli.runtime.results import (
     TextDelta,
     ToolFinished,
 )
-from dcaf_cli.session.diff import Change, diff_values
-from dcaf_cli.session.session import Session, Transaction
+from dcaf_cli.session.recorder import changes_of
+from dcaf_cli.session.session import Session
 from dcaf_cli.tools.slashcall import parse_slash_call, split_slash
 from dcaf_cli.tools.tool import Tool
 
@@ -60,14 +60,6 @@ class TurnSetup:
     system_prompt: str = ""
     request_interceptors: Sequence[Any] = ()
     response_interceptors: Sequence[Any] = ()
-
-
-def changes_of(tx: Transaction) -> list[Change]:
-    """The transaction's changes, key by key (only touched keys are visited)."""
-    out: list[Change] = []
-    for key, (before, after) in tx.changes().items():
-        out += diff_values(before, after, (key,))
-    return out
 
 
 @dataclass

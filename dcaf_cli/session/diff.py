@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dcaf_cli.session.jsonvalue import JSON, Path, copy_json, format_path, same
+from dcaf_cli.session.jsonvalue import JSON, Path, copy_json, same
+from dcaf_cli.session.keypath import format_key_path
 from dcaf_cli.session.session import MISSING, _Missing
 
 Kind = Literal["added", "removed", "changed"]
@@ -30,7 +31,7 @@ class Change:
 
     @property
     def where(self) -> str:
-        return format_path(self.path)
+        return format_key_path(self.path)
 
 
 __all__ = [

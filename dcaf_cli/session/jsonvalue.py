@@ -19,6 +19,8 @@ from typing import NoReturn, TypeAlias
 
 from pydantic import BaseModel
 
+from dcaf_cli.session.keypath import format_key_path
+
 JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
 Path: TypeAlias = tuple[str | int, ...]
 
@@ -26,21 +28,11 @@ _LEAVES = (str, bool, int, float, type(None), dt.date, dt.time, uuid.UUID)
 _IMMUTABLE_JSON = frozenset({str, int, bool, type(None)})
 
 
-def format_path(path: Path) -> str:
-    """`("cart", "items", 2, "added")` -> `cart.items[2].added`."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-def to_json(value: object, key: str) -> JSON:
-    """Convert `value` to fresh JSON data or raise `TypeError` naming `key` and the path."""
+def to_json(value: object, key: str, *, inside: Path = ()) -> JSON:
+    """Convert `value` to fresh JSON data or raise `TypeError` naming `key` and the path
+    (`inside`: where under `key` the value goes, when it is not the key's whole value)."""
     try:
-        return _convert(value, (key,), set())
+        return _convert(value, (key, *inside), set())
     except RecursionError:
         raise TypeError(f"session key {key!r}: value is nested too deeply to store") from None
 
@@ -124,12 +116,11 @@ def _convert_mapping(value: Mapping[object, object], path: Path, active: set[int
 
 
 def _reject(path: Path, problem: str) -> NoReturn:
-    where = format_path(path)
     hint = "store JSON data: dicts with string keys, lists, strings, numbers, booleans, None"
     hint += ", Pydantic models or dataclasses"
     if len(path) == 1:
-        raise TypeError(f"session key {where!r}: value {problem}; {hint}")
-    raise TypeError(f"session key {path[0]!r}: {where} {problem}; {hint}")
+        raise TypeError(f"session key {path[0]!r}: value {problem}; {hint}")
+    raise TypeError(f"session key {path[0]!r}: {format_key_path(path)} {problem}; {hint}")
 
 
 def copy_json(value: JSON) -> JSON:

@@ -19,6 +19,10 @@ Step = str | int
 KeyPath = tuple[Step, ...]
 
 _NAME = re.compile(r"[^.\[\]]+")
+# What a formatted path writes bare: letters, digits, `_`, `-`, `$`, `@`. Anything else (a
+# dot, a bracket, a space, a quote, a control character, the empty key) is quoted, so a
+# shown path is never ambiguous and always reads back as the same steps.
+_BARE = re.compile(r"[\w$@-]+")
 _INDEX = re.compile(r"\[(-?\d+)\]")
 _DQUOTED = re.compile(r'\[("(?:[^"\\]|\\.)*")\]')
 _SQUOTED = re.compile(r"\['([^']*)'\]")
@@ -68,12 +72,16 @@ def _unreadable(text: str, pos: int) -> UsageError:
 
 
 def format_key_path(path: KeyPath) -> str:
-    """`("cart", 0, "item")` -> `cart[0].item`; keys that need it are quoted."""
+    """`("cart", 0, "item")` -> `cart[0].item`; `("prefs", "a.b")` -> `prefs["a.b"]`.
+
+    The one way a path is shown (diffs, errors, secret warnings): `parse_key_path` reads
+    every result back as the same steps.
+    """
     out = ""
     for step in path:
         if isinstance(step, int):
             out += f"[{step}]"
-        elif _NAME.fullmatch(step):
+        elif _BARE.fullmatch(step):
             out += f".{step}" if out else step
         else:
             out += f"[{json.dumps(step, ensure_ascii=False)}]"
@@ -134,7 +142,7 @@ def _concrete(node: Any, step: Step, path: list[Step]) -> Step:
 def _as_index(step: Step, where: str) -> int:
     if isinstance(step, int):
         return step
-    if step.lstrip("-").isdigit():
+    if step.lstrip("-").isascii() and step.lstrip("-").isdigit():
         return int(step)
     raise UsageError(f"{where} is a list: give an index such as {where}[0], not .{step}")
 

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from dcaf_cli.session.keypath import format_key_path
+
 if TYPE_CHECKING:  # at run time only the type is needed: keep `dcaf session show` light
     from dcaf_cli.session.diff import Change
     from dcaf_cli.session.jsonvalue import Path
@@ -58,9 +60,7 @@ def redact(value: Any, key: object = None) -> Any:
 
 def secret_paths(value: Any, path: Path = ()) -> list[str]:
     """Where in `value` secrets are stored, as display paths."""
-    from dcaf_cli.session.jsonvalue import format_path  # imported here: it pulls in pydantic
-
-    return [format_path(p) for p in _secret_paths(value, path)]
+    return [format_key_path(p) for p in _secret_paths(value, path)]
 
 
 def _secret_paths(value: Any, path: Path) -> list[Path]:

@@ -59,11 +59,12 @@ class Transaction:
     tool call inside it holds its own, so a failing tool rolls back only its own changes.
     """
 
-    __slots__ = ("_open", "_order", "_session", "originals")
+    __slots__ = ("_open", "_order", "_session", "originals", "recorded")
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self.originals: dict[str, JSON | _Missing] = {}
+        self.recorded = False  # held by a `Recorder` (see recorder.py)
         # The key order from before the first deletion, so a rollback that re-inserts a
         # deleted key puts it back in its place (taken only when a key is deleted).
         self._order: list[str] | None = None
@@ -82,6 +83,11 @@ class Transaction:
             if missing or not same(before, after):  # type: ignore[arg-type]
                 out[key] = (before, after)
         return out
+
+    @property
+    def is_open(self) -> bool:
+        """Still recording: neither committed nor rolled back."""
+        return self._open
 
     def commit(self) -> None:
         """Keep the changes and stop recording."""
@@ -148,9 +154,9 @@ class Session:
     def adopt(cls, data: dict[str, JSON]) -> Session:
         """A session that takes `data` over as it is: no check, no copy.
 
-        Only for data fresh from a JSON parser that the caller hands over (a session file
-        just read): checking and copying a 10 MB session again would cost ~0.4 s and a
-        second set of containers. Anything else goes through `from_dict`.
+        Only for data fresh from a JSON parser that the caller hands over for good: a
+        session file's document makes its one Session this way (`SessionFile.live_session`)
+        and never writes the dict itself again. Anything else goes through `from_dict`.
         """
         session = cls()
         session._data = data

@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from dcaf_cli.errors import SessionFileError, UsageError
-from dcaf_cli.session.diff import Change, diff_sessions, diff_values
-from dcaf_cli.session.jsonvalue import copy_json, to_json
-from dcaf_cli.session.keypath import KeyPath, format_key_path, lookup, resolve, value_at
+from dcaf_cli.session.diff import Change, diff_sessions
+from dcaf_cli.session.jsonvalue import to_json
+from dcaf_cli.session.keypath import value_at
+from dcaf_cli.session.pathedit import delete_at, set_at
+from dcaf_cli.session.recorder import Recorder
 from dcaf_cli.session.redact import redact, secrets_in_changes
-from dcaf_cli.session.session import MISSING
+from dcaf_cli.session.session import Session
 from dcaf_cli.store import approvals, history
 from dcaf_cli.store.filestore import SessionStore, read_session_file
 from dcaf_cli.store.sessionfile import SessionFile, one_line
@@ -40,19 +42,18 @@ class EditOutcome:
     notice: str | None = None  # how the file was read (a bare session object, ...)
 
 
-Edit = Callable[[SessionFile], tuple[str, list[Change]]]  # -> (the turn's input, changes)
+Edit = Callable[[Session], str]  # changes the session, returns the turn's input
 
 
 def set_value(path: str | os.PathLike[str], key: str, value: Any) -> EditOutcome:
     """Set the value at `key` (a path such as `cart[0].item`). A new key or the index just
     past the end of a list is fine; a missing parent is not. `value` must be JSON data."""
 
-    def edit(doc: SessionFile) -> tuple[str, list[Change]]:
-        where = resolve(doc.session, key)
-        data = _checked(value, where)
-        changes = _replace_top(doc, where, lambda top: _put(top, where, data))
-        shown = _short(redact(data, where[-1] if isinstance(where[-1], str) else None))
-        return f"session set {key} {shown}", changes
+    def edit(session: Session) -> str:
+        where = set_at(session, key, value)
+        stored = value_at(session.data_view(), where)
+        shown = _short(redact(stored, where[-1] if isinstance(where[-1], str) else None))
+        return f"session set {key} {shown}"
 
     return _edit(path, edit)
 
@@ -60,9 +61,9 @@ def set_value(path: str | os.PathLike[str], key: str, value: Any) -> EditOutcome
 def delete_value(path: str | os.PathLike[str], key: str) -> EditOutcome:
     """Delete the key or list item at `key`; it must exist."""
 
-    def edit(doc: SessionFile) -> tuple[str, list[Change]]:
-        where, _ = lookup(doc.session, key)
-        return f"session delete {key}", _replace_top(doc, where, lambda top: _pop(top, where))
+    def edit(session: Session) -> str:
+        delete_at(session, key)
+        return f"session delete {key}"
 
     return _edit(path, edit)
 
@@ -70,9 +71,9 @@ def delete_value(path: str | os.PathLike[str], key: str) -> EditOutcome:
 def clear_session(path: str | os.PathLike[str]) -> EditOutcome:
     """Remove every key of the session data (the conversation stays)."""
 
-    def edit(doc: SessionFile) -> tuple[str, list[Change]]:
-        before, doc.session = doc.session, {}
-        return "session clear", diff_sessions(before, {})
+    def edit(session: Session) -> str:
+        session.clear()
+        return "session clear"
 
     return _edit(path, edit)
 
@@ -80,9 +81,9 @@ def clear_session(path: str | os.PathLike[str]) -> EditOutcome:
 def undo(path: str | os.PathLike[str], turns: int = 1) -> EditOutcome:
     """Reverse the last `turns` turns, session and messages, and drop their records."""
     with _open_existing(path) as (store, doc):
-        before = dict(doc.session)  # undo replaces top-level values, never mutates them
-        undone = history.undo_turns(doc, turns)
-        outcome = EditOutcome(store.path, diff_sessions(before, doc.session), notice=doc.notice)
+        with Recorder(doc.live_session()) as recorder:
+            undone = history.undo_turns(doc, turns)
+        outcome = EditOutcome(store.path, recorder.changes, notice=doc.notice)
         outcome.undone = [int(turn.get("n", 0)) for turn in undone]
         outcome.revision = store.save(doc)
         return outcome
@@ -103,7 +104,7 @@ def create(path: str | os.PathLike[str], source: str | os.PathLike[str] | None) 
     _refuse_existing(target)
     data = read_session_file(source).session if source is not None else {}
     for key, value in data.items():
-        _checked(value, (key,))
+        _checked(value, key)
     with SessionStore(target) as store:
         doc = store.open()
         _refuse_existing(target)  # another process made it between the check and the lock
@@ -117,7 +118,10 @@ def create(path: str | os.PathLike[str], source: str | os.PathLike[str] | None) 
 
 def _edit(path: str | os.PathLike[str], edit: Edit) -> EditOutcome:
     with _open_existing(path) as (store, doc):
-        label, changes = edit(doc)
+        session = doc.live_session()
+        with Recorder(session) as recorder:
+            label = edit(session)
+        changes = recorder.changes
         outcome = EditOutcome(store.path, changes, notice=doc.notice)
         if not changes:
             return outcome  # nothing to record or save: the file stays byte for byte
@@ -158,52 +162,9 @@ def _refuse_existing(target: Path) -> None:
         )
 
 
-# -- changing one top-level value ----------------------------------------------------------
-
-
-def _replace_top(doc: SessionFile, where: KeyPath, change: Callable[[Any], Any]) -> list[Change]:
-    """Apply `change` to a copy of the top-level value `where` starts in; store the result."""
-    key = str(where[0])
-    old = doc.session.get(key, MISSING)
-    new = change(MISSING if old is MISSING else copy_json(old))
-    changes = diff_values(old, new, (key,))
-    if new is MISSING:
-        doc.session.pop(key, None)
-    else:
-        doc.session[key] = new
-    return changes
-
-
-def _put(top: Any, where: KeyPath, value: Any) -> Any:
-    if len(where) == 1:
-        return value
-    parent = value_at(top, where[1:-1])
-    last = where[-1]
-    if not isinstance(parent, list):
-        parent[last] = value
-    elif last == len(parent):
-        parent.append(value)
-    elif isinstance(last, int) and 0 <= last < len(parent):
-        parent[last] = value
-    else:
-        raise UsageError(
-            f"there is no {format_key_path(where)}: {format_key_path(where[:-1])} has"
-            f" {len(parent)} items (index {len(parent)} appends one)"
-        )
-    return top
-
-
-def _pop(top: Any, where: KeyPath) -> Any:
-    if len(where) == 1:
-        return MISSING
-    parent = value_at(top, where[1:-1])
-    del parent[where[-1]]
-    return top
-
-
-def _checked(value: Any, where: KeyPath) -> Any:
+def _checked(value: Any, key: str) -> Any:
     try:
-        return to_json(value, format_key_path(where))
+        return to_json(value, key)
     except TypeError as exc:
         raise UsageError(str(exc)) from None
 

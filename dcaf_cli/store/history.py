@@ -73,7 +73,13 @@ def undo_turns(doc: SessionFile, n: int = 1) -> list[dict[str, Any]]:
     dropped = sum(_message_count(turn) for turn in undone)
     if dropped > len(doc.messages):
         raise _broken(undone[-1], f"its records add up to {dropped} messages, more than exist")
-    _rewind(doc.session, undone)
+    earlier = _rewound(doc.session, undone)
+    session = doc.live_session()  # the data's one writer: transactions see the undo too
+    for key, value in earlier.items():
+        if value is _ABSENT:
+            session.delete(key)
+        else:
+            session.set(key, value)
     del doc.turns[-n:]
     if dropped:
         del doc.messages[-dropped:]
@@ -96,17 +102,25 @@ def session_at_turn(doc: SessionFile, n: int) -> dict[str, Any]:
         later = doc.turns[numbers.index(n) + 1 :]
     else:
         raise UsageError(f"there is no turn {n}: {_turn_range(numbers)}")
-    state = dict(doc.session)  # _rewind copies the keys it changes; copy the rest too
-    _rewind(state, later)
-    return {key: copy_json(value) for key, value in state.items()}
+    state = {key: copy_json(value) for key, value in doc.session.items()}
+    for key, value in _rewound(doc.session, later).items():
+        if value is _ABSENT:
+            state.pop(key, None)
+        else:
+            state[key] = value
+    return state
 
 
-def _rewind(session: dict[str, Any], turns: Sequence[dict[str, Any]]) -> None:
-    """Apply the turns' undo patches, newest first, to `session` in place: all or nothing.
+_ABSENT: Any = object()  # in `_rewound`'s answer: the key did not exist then
 
-    The patches run on copies of only the top-level keys they touch, so a patch that does
-    not fit leaves `session` untouched, and undoing a turn costs the size of those keys,
-    not of the whole session.
+
+def _rewound(session: dict[str, Any], turns: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The top-level values the turns' undo patches touch, as they were before the turns
+    (`_ABSENT` for a key that did not exist then); `session` itself is not changed.
+
+    The patches run, newest first, on copies of only the keys they touch, so a patch that
+    does not fit raises before anything changes, and undoing a turn costs the size of
+    those keys, not of the whole session.
     """
     patches = [(turn, _undo_patch(turn)) for turn in reversed(turns)]
     keys = {key for _, patch in patches for key in _top_keys(patch)}
@@ -116,11 +130,10 @@ def _rewind(session: dict[str, Any], turns: Sequence[dict[str, Any]]) -> None:
             diff.apply_patch(scratch, patch)  # in place: no path is the root (_undo_patch)
         except (KeyError, IndexError, ValueError, TypeError) as exc:
             raise _broken(turn, f"its undo patch does not fit the session ({exc!r})") from None
-    for key in keys:
-        if key in scratch:
-            session[key] = scratch[key]
-        else:
-            session.pop(key, None)
+    # In the session's key order (then the keys it no longer has), not the set's, which
+    # changes from run to run: the undo's changes are shown in this order.
+    ordered = [k for k in session if k in keys] + sorted(keys.difference(session))
+    return {key: scratch.get(key, _ABSENT) for key in ordered}
 
 
 def _undo_patch(turn: dict[str, Any]) -> Patch:

@@ -21,11 +21,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
 from dcaf_cli.errors import SessionFileError, UsageError
+
+if TYPE_CHECKING:  # imported when first used: `dcaf session show` never needs a Session
+    from dcaf_cli.session.session import Session
 
 FORMAT_VERSION = 1
 FORMAT_KEY = "dcaf_session"
@@ -50,6 +53,22 @@ class SessionFile:
     meta: dict[str, Any]  # revision, created, updated, agent, model, always_approve, ...
     notice: str | None = None  # one line for the user about how the file was read
     extra: dict[str, Any] = field(default_factory=dict)  # unknown top-level keys, kept
+    _live: Session | None = field(default=None, init=False, repr=False, compare=False)
+
+    def live_session(self) -> Session:
+        """The one `Session` over this document's data, made on first use.
+
+        It takes `session` over as it is (parsed JSON: no check, no copy, which for 10 MB
+        would cost ~0.4 s and a second set of containers) and is from then on its only
+        writer: turns, edits and undo all change the data through it, while `session`
+        stays the same dict, which saving reads. Replace the data by reading the file again
+        (`SessionStore.reload`), never by assigning `session` once this has been called.
+        """
+        if self._live is None:
+            from dcaf_cli.session.session import Session
+
+            self._live = Session.adopt(self.session)
+        return self._live
 
     @property
     def revision(self) -> int:
