@@ -1,13 +1,77 @@
-"""Where dcaf keeps its own files (prompt history): `DCAF_HOME`, else the user data dir."""
+"""The `DCAF_*` environment settings: read and checked here, and nowhere else.
+
+Each setting is a function that reads its variable when asked, so a setting nothing uses
+cannot stop a command (a bad `DCAF_TIMEOUT` does not break `dcaf session show`), and a
+change to the environment (a test, `dcaf serve` handing settings to its workers) is seen.
+A bad value is a `UsageError` (exit 2) naming the variable, the value and what it takes.
+The parsing is cached per value, and this module imports only the standard library, so
+asking costs nothing at start-up.
+
+| variable | what |
+|---|---|
+| `DCAF_HOME` | where dcaf keeps its own files (default: the platform's user data dir) |
+| `DCAF_DEBUG` | `1` shows the traceback of an error that stops dcaf (as `--debug`) |
+| `DCAF_MODEL` | the model `dcaf run` uses when `--model` is not given |
+| `DCAF_MAX_FILE_MB` | the largest session file read, in megabytes (default 100) |
+| `DCAF_TIMEOUT` | seconds to wait for a model server (default 120) |
+| `DCAF_MAX_RETRIES` | how often a model SDK retries a failed request (default 2) |
+| `DCAF_BEDROCK_ENDPOINT_URL` | the Bedrock endpoint (default: the AWS SDK's) |
+| `DCAF_SESSION_SECRET` | the server's signing secret, shared by its replicas |
+| `DCAF_APPROVAL_KEY` | the key (hex) `dcaf serve` hands its workers without a secret |
+| `DCAF_APPROVAL_LEDGER` | the SQLite file of used approvals the workers share |
+| `DCAF_SERVE_AGENT`, `DCAF_SERVE_MODEL`, `DCAF_SERVE_MAX_BODY` | what a worker serves |
+"""
 
 from __future__ import annotations
 
+import math
 import os
+from functools import lru_cache
 from pathlib import Path
+
+from dcaf_cli.errors import UsageError
+
+HOME = "DCAF_HOME"
+DEBUG = "DCAF_DEBUG"
+MODEL = "DCAF_MODEL"
+MAX_FILE_MB = "DCAF_MAX_FILE_MB"
+TIMEOUT = "DCAF_TIMEOUT"
+MAX_RETRIES = "DCAF_MAX_RETRIES"
+BEDROCK_ENDPOINT_URL = "DCAF_BEDROCK_ENDPOINT_URL"
+SESSION_SECRET = "DCAF_SESSION_SECRET"
+APPROVAL_KEY = "DCAF_APPROVAL_KEY"
+APPROVAL_LEDGER = "DCAF_APPROVAL_LEDGER"
+SERVE_AGENT = "DCAF_SERVE_AGENT"
+SERVE_MODEL = "DCAF_SERVE_MODEL"
+SERVE_MAX_BODY = "DCAF_SERVE_MAX_BODY"
+
+DEFAULT_MAX_FILE_MB = 100.0
+DEFAULT_TIMEOUT = 120.0  # seconds to wait for a model server, per read
+DEFAULT_RETRIES = 2
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def _text(name: str) -> str | None:
+    """A free-form setting; unset and empty are alike."""
+    return _raw(name) or None
+
+
+def _bad(name: str, raw: str, wanted: str) -> UsageError:
+    return UsageError(f"{name}={raw!r} is not {wanted}")
+
+
+# -- where dcaf keeps its files -------------------------------------------------------------
 
 
 def dcaf_home() -> Path:
-    override = os.environ.get("DCAF_HOME")
+    """`DCAF_HOME`, else the user data dir (`~/.local/share/dcaf` on Linux)."""
+    override = _raw(HOME)
     if override:
         return Path(override).expanduser()
     import platformdirs
@@ -16,4 +80,133 @@ def dcaf_home() -> Path:
 
 
 def history_file() -> Path:
+    """The REPL's prompt history."""
     return dcaf_home() / "history"
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def debug() -> bool:
+    """`DCAF_DEBUG=1`: tracebacks for errors that stop dcaf."""
+    return _flag(DEBUG, _raw(DEBUG))
+
+
+@lru_cache(maxsize=8)
+def _flag(name: str, raw: str) -> bool:
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise _bad(name, raw, "1 or 0")
+
+
+def default_model() -> str | None:
+    """`DCAF_MODEL`: the model `dcaf run` uses when none is given."""
+    return _text(MODEL)
+
+
+# -- session files --------------------------------------------------------------------------
+
+
+def max_file_mb() -> float:
+    """`DCAF_MAX_FILE_MB`: session files over this many megabytes are refused unread."""
+    return _positive_mb(MAX_FILE_MB, _raw(MAX_FILE_MB))
+
+
+@lru_cache(maxsize=8)
+def _positive_mb(name: str, raw: str) -> float:
+    if not raw:
+        return DEFAULT_MAX_FILE_MB
+    try:
+        limit = float(raw)
+    except ValueError:
+        limit = math.nan
+    if not limit > 0 or math.isinf(limit):
+        raise _bad(name, raw, "a positive number of megabytes")
+    return limit
+
+
+# -- model providers ------------------------------------------------------------------------
+
+
+def timeout() -> float:
+    """`DCAF_TIMEOUT`: seconds to wait for a model server."""
+    return _seconds(TIMEOUT, _raw(TIMEOUT))
+
+
+@lru_cache(maxsize=8)
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw) if raw else DEFAULT_TIMEOUT
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < math.inf:
+        raise _bad(name, raw, "a number of zero or more")
+    return value
+
+
+def max_retries() -> int:
+    """`DCAF_MAX_RETRIES`: how often a model SDK retries a failed request."""
+    return _count(MAX_RETRIES, _raw(MAX_RETRIES), DEFAULT_RETRIES)
+
+
+@lru_cache(maxsize=8)
+def _count(name: str, raw: str, default: int) -> int:
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise _bad(name, raw, "a whole number of zero or more")
+    return int(raw)
+
+
+def bedrock_endpoint() -> str | None:
+    """`DCAF_BEDROCK_ENDPOINT_URL`: where Bedrock requests go instead of AWS."""
+    return _text(BEDROCK_ENDPOINT_URL)
+
+
+# -- the server -----------------------------------------------------------------------------
+
+
+def session_secret() -> str | None:
+    """`DCAF_SESSION_SECRET`: signs approvals and sessions alike on every replica."""
+    return _text(SESSION_SECRET)
+
+
+def approval_key() -> bytes | None:
+    """`DCAF_APPROVAL_KEY`: the approval signing key `dcaf serve` gives its workers."""
+    return _hex_key(APPROVAL_KEY, _raw(APPROVAL_KEY))
+
+
+@lru_cache(maxsize=8)
+def _hex_key(name: str, raw: str) -> bytes | None:
+    try:
+        return bytes.fromhex(raw) or None
+    except ValueError:
+        raise _bad(name, raw, "a key in hex") from None
+
+
+def approval_ledger() -> str | None:
+    """`DCAF_APPROVAL_LEDGER`: the SQLite file of used approvals, shared by the workers."""
+    return _text(APPROVAL_LEDGER)
+
+
+def serve_agent() -> str | None:
+    """`DCAF_SERVE_AGENT`: the agent a worker process serves."""
+    return _text(SERVE_AGENT)
+
+
+def serve_model() -> str | None:
+    """`DCAF_SERVE_MODEL`: the model a worker process gives its agent."""
+    return _text(SERVE_MODEL)
+
+
+def serve_max_body() -> int | None:
+    """`DCAF_SERVE_MAX_BODY`: the largest request body a worker accepts, in bytes."""
+    raw = _raw(SERVE_MAX_BODY)
+    if not raw:
+        return None
+    value = _count(SERVE_MAX_BODY, raw, 0)
+    if value < 1:
+        raise _bad(SERVE_MAX_BODY, raw, "a number of bytes of 1 or more")
+    return value

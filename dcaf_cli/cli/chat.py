@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from dcaf_cli import settings as dcaf_settings
 from dcaf_cli.conversation import Conversation, TurnReport
 from dcaf_cli.errors import DcafError, ExitStatus, UsageError
 from dcaf_cli.models.base import ModelOptions
@@ -80,7 +80,7 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
     # Agents are module-level objects: choosing a model (here or with /model) must not
     # change the module's agent for whoever loads it next in this process.
     agent = copy.copy(agent)
-    model_spec = settings.model or os.environ.get("DCAF_MODEL") or agent.model or "offline"
+    model_spec = settings.model or dcaf_settings.default_model() or agent.model or "offline"
     if isinstance(model_spec, str):
         if model_spec.startswith("bedrock:") and settings.api_key:
             raise UsageError(

@@ -23,6 +23,7 @@ from anthropic.types import (
     UserMessageParam,
 )
 
+from dcaf_cli import settings
 from dcaf_cli.errors import ModelError, UsageError
 from dcaf_cli.models.base import (
     Message,
@@ -35,10 +36,7 @@ from dcaf_cli.models.base import (
     Usage,
 )
 from dcaf_cli.models.common import (
-    DEFAULT_RETRIES,
-    DEFAULT_TIMEOUT,
     alternating_turns,
-    env_number,
     first_line,
     origin,
 )
@@ -70,8 +68,8 @@ class AnthropicModel:
         self.name = name
         self.model_id = model_id
         self.options = options
-        self.max_retries = int(env_number("DCAF_MAX_RETRIES", DEFAULT_RETRIES))
-        self.timeout = env_number("DCAF_TIMEOUT", DEFAULT_TIMEOUT)
+        self.max_retries = settings.max_retries()
+        self.timeout = settings.timeout()
 
     async def complete(self, request: ModelRequest, on_text: TextSink | None = None) -> ModelReply:
         try:

@@ -23,6 +23,7 @@ from botocore.config import Config
 from botocore.eventstream import ParserError
 from urllib3.exceptions import HTTPError as StreamReadError
 
+from dcaf_cli import settings
 from dcaf_cli.errors import ModelError, UsageError
 from dcaf_cli.models import bedrock_errors
 from dcaf_cli.models.base import ModelOptions, ModelReply, ModelRequest, TextSink
@@ -33,9 +34,7 @@ from dcaf_cli.models.bedrock_format import (
     converse_args,
     reply_from_converse,
 )
-from dcaf_cli.models.common import DEFAULT_RETRIES, DEFAULT_TIMEOUT, env_number
 
-ENDPOINT_ENV = bedrock_errors.ENDPOINT_ENV
 T = TypeVar("T")
 
 
@@ -77,8 +76,8 @@ class BedrockModel:
         self.name = name
         self.model_id = model_id
         self.options = options
-        self.max_retries = int(env_number("DCAF_MAX_RETRIES", DEFAULT_RETRIES))
-        self.timeout = env_number("DCAF_TIMEOUT", DEFAULT_TIMEOUT)
+        self.max_retries = settings.max_retries()
+        self.timeout = settings.timeout()
         self._session: boto3.Session | None = None
         self._lock = threading.Lock()  # boto3 sessions must not build clients concurrently
 
@@ -153,7 +152,7 @@ class BedrockModel:
                 connect_timeout=min(self.timeout, 10.0),
                 read_timeout=self.timeout,
             )
-            endpoint = self.options.base_url or os.environ.get(ENDPOINT_ENV) or None
+            endpoint = self.options.base_url or settings.bedrock_endpoint()
             return self._session.client("bedrock-runtime", endpoint_url=endpoint, config=config)
 
     def _explain(self, exc: Exception) -> str:

@@ -11,9 +11,8 @@ from typing import Any
 
 from botocore import exceptions as boto_errors
 
+from dcaf_cli import settings
 from dcaf_cli.models.common import first_line, origin
-
-ENDPOINT_ENV = "DCAF_BEDROCK_ENDPOINT_URL"
 
 
 def explain(exc: Exception, model_id: str, region: str | None, profile: str | None) -> str:
@@ -100,5 +99,6 @@ def _core_error_line(exc: Exception, profile: str | None) -> str:
         return "timed out waiting for the model — try again, or raise DCAF_TIMEOUT"
     if isinstance(exc, boto_errors.ConnectionError | boto_errors.HTTPClientError):
         endpoint = origin(str(exc.kwargs.get("endpoint_url", "")))
-        return f"cannot reach {endpoint} — check your network, region or {ENDPOINT_ENV}"
+        fix = f"check your network, region or {settings.BEDROCK_ENDPOINT_URL}"
+        return f"cannot reach {endpoint} — {fix}"
     return f"{type(exc).__name__}: {first_line(str(exc))}"

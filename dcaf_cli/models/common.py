@@ -1,20 +1,15 @@
-"""Small pieces every provider needs: settings from the environment, and server messages
-made safe to show on one line."""
+"""Small pieces every provider needs: alternating turns, and server messages made safe to
+show on one line."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
-from dcaf_cli.errors import UsageError
 from dcaf_cli.session.redact import MASK, SECRET_VALUE
 
 B = TypeVar("B")
-
-DEFAULT_RETRIES = 2
-DEFAULT_TIMEOUT = 120.0  # seconds to wait for the server, per read
 
 
 def alternating_turns(
@@ -34,18 +29,6 @@ def alternating_turns(
         else:
             turns.append((role, list(blocks)))
     return turns
-
-
-def env_number(name: str, default: float) -> float:
-    """A setting such as `DCAF_MAX_RETRIES` or `DCAF_TIMEOUT`: a number of zero or more."""
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise UsageError(f"{name}={raw!r} is not a number of zero or more")
-    return value
 
 
 def origin(url: str) -> str:

@@ -18,6 +18,7 @@ import openai
 from openai.types.chat import ChatCompletionChunk as Chunk
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 
+from dcaf_cli import settings
 from dcaf_cli.errors import ModelError, UsageError
 from dcaf_cli.models.base import (
     Message,
@@ -28,7 +29,6 @@ from dcaf_cli.models.base import (
     ToolCall,
     Usage,
 )
-from dcaf_cli.models.common import DEFAULT_RETRIES, DEFAULT_TIMEOUT, env_number
 
 OPENAI_URL = "https://api.openai.com/v1"
 OLLAMA_URL = "http://localhost:11434"
@@ -48,8 +48,8 @@ class OpenAICompatModel:
     base_url: str
     api_key: str = field(repr=False)
     options: ModelOptions = field(default_factory=ModelOptions, repr=False)
-    max_retries: int = DEFAULT_RETRIES
-    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = settings.DEFAULT_RETRIES
+    timeout: float = settings.DEFAULT_TIMEOUT
 
     @property
     def provider(self) -> str:
@@ -122,8 +122,8 @@ def create(spec: str, options: ModelOptions) -> OpenAICompatModel:
         base_url=base_url.rstrip("/"),
         api_key=api_key or NO_KEY,
         options=options,
-        max_retries=int(env_number("DCAF_MAX_RETRIES", DEFAULT_RETRIES)),
-        timeout=env_number("DCAF_TIMEOUT", DEFAULT_TIMEOUT),
+        max_retries=settings.max_retries(),
+        timeout=settings.timeout(),
     )
 
 

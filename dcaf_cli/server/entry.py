@@ -31,6 +31,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from dcaf_cli import settings
 from dcaf_cli.errors import UsageError
 from dcaf_cli.runtime.agent import AgentLike
 from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
@@ -39,12 +40,6 @@ from dcaf_cli.server.intake import DEFAULT_MAX_BODY
 from dcaf_cli.server.ledger import Ledger, MemoryLedger, SqliteLedger
 from dcaf_cli.server.startup import check_port, run_uvicorn
 
-ENV_AGENT = "DCAF_SERVE_AGENT"
-ENV_MODEL = "DCAF_SERVE_MODEL"
-ENV_MAX_BODY = "DCAF_SERVE_MAX_BODY"
-ENV_SECRET = "DCAF_SESSION_SECRET"
-ENV_APPROVAL_KEY = "DCAF_APPROVAL_KEY"
-ENV_LEDGER = "DCAF_APPROVAL_LEDGER"
 FACTORY = "dcaf_cli.server.entry:app_from_env"
 
 
@@ -73,31 +68,25 @@ def build_agent(spec: str, model: str | None = None) -> AgentLike:
     return agent
 
 
-def _approval_key() -> bytes | None:
-    value = os.environ.get(ENV_APPROVAL_KEY, "")
-    try:
-        return bytes.fromhex(value) or None
-    except ValueError:
-        raise UsageError(f"{ENV_APPROVAL_KEY} must be hex") from None
-
-
 def open_ledger(path: str) -> SqliteLedger:
     try:
         return SqliteLedger(path)
     except sqlite3.Error as exc:
-        raise UsageError(f"{ENV_LEDGER}={path!r}: cannot open the approval ledger: {exc}") from None
+        raise UsageError(
+            f"{settings.APPROVAL_LEDGER}={path!r}: cannot open the approval ledger: {exc}"
+        ) from None
 
 
 def ledger_from_env() -> Ledger:
     """The SQLite ledger `DCAF_APPROVAL_LEDGER` names, else one in memory."""
-    path = os.environ.get(ENV_LEDGER)
+    path = settings.approval_ledger()
     return open_ledger(path) if path else MemoryLedger()
 
 
 @contextlib.contextmanager
 def shared_ledger(workers: int) -> Iterator[None]:
     """`DCAF_APPROVAL_LEDGER` set for the workers while the block runs (see above)."""
-    given = os.environ.get(ENV_LEDGER)
+    given = settings.approval_ledger()
     if given or workers == 1:
         if given:
             open_ledger(given).close()  # created, or refused, once and now: not per worker
@@ -107,24 +96,17 @@ def shared_ledger(workers: int) -> Iterator[None]:
     path = str(Path(folder) / "approvals.sqlite3")
     try:
         open_ledger(path).close()
-        os.environ[ENV_LEDGER] = path
+        os.environ[settings.APPROVAL_LEDGER] = path
         yield
     finally:
-        os.environ.pop(ENV_LEDGER, None)
+        os.environ.pop(settings.APPROVAL_LEDGER, None)
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def app_from_env() -> FastAPI:
     """The app a worker process serves, built from the environment (see above)."""
-    agent = build_agent(os.environ.get(ENV_AGENT) or DEFAULT_AGENT, os.environ.get(ENV_MODEL))
-    max_body = os.environ.get(ENV_MAX_BODY, "")
-    return create_app(
-        agent,
-        max_body_bytes=int(max_body) if max_body.isdigit() else DEFAULT_MAX_BODY,
-        secret=os.environ.get(ENV_SECRET) or None,
-        approval_key=_approval_key(),
-        ledger=ledger_from_env(),
-    )
+    agent = build_agent(settings.serve_agent() or DEFAULT_AGENT, settings.serve_model())
+    return app_with(agent, settings.serve_max_body() or DEFAULT_MAX_BODY)
 
 
 def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | None = None) -> None:
@@ -135,12 +117,13 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
         raise UsageError("--workers must be at least 1")
     agent = build_agent(spec, options.model)  # fail here, before binding the port
     check_port(options.host, options.port)
-    if not os.environ.get(ENV_SECRET) and not os.environ.get(ENV_APPROVAL_KEY):
-        os.environ[ENV_APPROVAL_KEY] = secrets.token_hex(32)
-    os.environ[ENV_AGENT] = spec
-    os.environ[ENV_MAX_BODY] = str(options.max_body_bytes)
+    # What the workers build their app from (see above).
+    if not settings.session_secret() and not settings.approval_key():
+        os.environ[settings.APPROVAL_KEY] = secrets.token_hex(32)
+    os.environ[settings.SERVE_AGENT] = spec
+    os.environ[settings.SERVE_MAX_BODY] = str(options.max_body_bytes)
     if options.model:
-        os.environ[ENV_MODEL] = options.model
+        os.environ[settings.SERVE_MODEL] = options.model
     host, port, level, workers = options.host, options.port, options.log_level, options.workers
     with shared_ledger(workers):
         if announce is not None:
@@ -163,7 +146,7 @@ def app_with(agent: AgentLike, max_body_bytes: int) -> FastAPI:
     return create_app(
         agent,
         max_body_bytes=max_body_bytes,
-        secret=os.environ.get(ENV_SECRET) or None,
-        approval_key=_approval_key(),
+        secret=settings.session_secret(),
+        approval_key=settings.approval_key(),
         ledger=ledger_from_env(),
     )

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
-from dcaf_cli.errors import SessionFileError, UsageError
+from dcaf_cli import settings
+from dcaf_cli.errors import SessionFileError
 
 if TYPE_CHECKING:  # imported when first used: `dcaf session show` never needs a Session
     from dcaf_cli.session.session import Session
@@ -33,8 +32,6 @@ if TYPE_CHECKING:  # imported when first used: `dcaf session show` never needs a
 FORMAT_VERSION = 1
 FORMAT_KEY = "dcaf_session"
 _FIELDS = (FORMAT_KEY, "session", "messages", "turns", "meta")
-DEFAULT_MAX_FILE_MB = 100
-MAX_FILE_ENV = "DCAF_MAX_FILE_MB"
 _FIX = "fix it in an editor, or move it aside to start a new session"
 
 
@@ -246,26 +243,13 @@ def one_line(text: str) -> str:
 
 def check_size(size: int, source: str) -> None:
     """Refuse documents over the limit before reading them (`DCAF_MAX_FILE_MB`)."""
-    limit_mb = _max_file_mb()
+    limit_mb = settings.max_file_mb()
     if size > limit_mb * 1_000_000:
         raise bad(
             source,
             f"is {size / 1_000_000:.1f} MB, over the {limit_mb:g} MB limit for session files",
-            f"set {MAX_FILE_ENV} to a larger number of megabytes to open it",
+            f"set {settings.MAX_FILE_MB} to a larger number of megabytes to open it",
         )
-
-
-def _max_file_mb() -> float:
-    raw = os.environ.get(MAX_FILE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_FILE_MB
-    try:
-        limit = float(raw)
-    except ValueError:
-        limit = math.nan
-    if not limit > 0 or math.isinf(limit):
-        raise UsageError(f"{MAX_FILE_ENV}={raw!r} is not a positive number of megabytes")
-    return limit
 
 
 # -- encoding --------------------------------------------------------------------------
