@@ -1,12 +1,12 @@
 """The `dcaf` command: one entry point that maps every failure to one line and an exit code.
 
 Commands raise the core's `DcafError`s; only here are they caught, printed as one line on
-stderr (`--debug` adds the traceback) and turned into an `ExitStatus`.
+stderr (`--debug` adds the traceback) and turned into an `ExitStatus`. Whether to show
+tracebacks is read from the parsed options (see `state`), and from `DCAF_DEBUG`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -33,14 +33,6 @@ def _click_exception_class() -> Any:
     return ClickException
 
 
-_debug = False
-
-
-def cli_debug() -> bool:
-    """Whether this run asked for tracebacks (`dcaf --debug ...` or `DCAF_DEBUG=1`)."""
-    return _debug
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Run `dcaf` with `argv` (default: the process's arguments) and exit."""
     sys.exit(run_cli(argv))
@@ -50,15 +42,17 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     import typer
     import typer.main
 
+    from dcaf_cli import settings
     from dcaf_cli.cli.app import app
+    from dcaf_cli.cli.state import RunState
 
     click_exception = _click_exception_class()
     args = list(sys.argv[1:] if argv is None else argv)
-    global _debug
-    debug = _debug = "--debug" in args or os.environ.get("DCAF_DEBUG") == "1"
+    state = RunState()
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=args, prog_name="dcaf", standalone_mode=False)
+        state.debug = settings.debug()
+        result = command.main(args=args, prog_name="dcaf", standalone_mode=False, obj=state)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except click_exception as exc:
@@ -68,7 +62,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("dcaf: interrupted\n")
         return int(ExitStatus.INTERRUPTED)
     except DcafError as exc:
-        if debug:
+        if state.debug:
             traceback.print_exc()
         _error(str(exc))
         return int(exc.exit_status)
@@ -77,7 +71,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return int(ExitStatus.OK)
     except Exception as exc:
-        if debug:
+        if state.debug:
             traceback.print_exc()
         bug = "this is a bug in dcaf; run with --debug for the traceback"
         _error(f"{type(exc).__name__}: {exc} ({bug})")

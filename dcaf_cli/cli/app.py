@@ -1,6 +1,7 @@
 """The Typer application: global options and the command groups.
 
-Commands live in their own modules and import anything heavy inside the command, so
+Commands live in their own modules, which never import this one: each offers a
+`register(app)` that this module calls. They import anything heavy inside the command, so
 `dcaf --help` costs little more than importing Typer and Rich.
 """
 
@@ -10,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-EXIT_CODES = """Exit codes: 0 ok · 1 a turn or command failed · 2 bad input (file, arguments,
-agent), nothing changed · 3 the session file is locked or changed on disk · 130 interrupted."""
+from dcaf_cli.cli.params import EXIT_CODES
+from dcaf_cli.cli.state import run_state
 
 app = typer.Typer(
     name="dcaf",
@@ -41,6 +42,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -58,10 +60,15 @@ def root(
     ] = False,
 ) -> None:
     """dcaf: chat with, inspect and serve session-based agents."""
+    if debug:
+        run_state(ctx).debug = True
 
 
-from dcaf_cli.cli import models_cmd as _models  # noqa: E402,F401  (registers `dcaf models`)
-from dcaf_cli.cli import run as _run  # noqa: E402,F401  (registers `dcaf run`)
-from dcaf_cli.cli import serve as _serve  # noqa: E402,F401  (registers `dcaf serve`)
-from dcaf_cli.cli import session_cmds as _session  # noqa: E402,F401  (registers `dcaf session`)
-from dcaf_cli.cli import tools_cmd as _tools  # noqa: E402,F401  (registers `dcaf tools`)
+def _register_commands() -> None:
+    from dcaf_cli.cli import models_cmd, run, serve, session_cmds, tools_cmd
+
+    for module in (models_cmd, run, serve, tools_cmd, session_cmds):
+        module.register(app)
+
+
+_register_commands()

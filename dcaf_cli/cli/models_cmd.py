@@ -9,8 +9,6 @@ from typing import Annotated
 
 import typer
 
-from dcaf_cli.cli.app import app
-
 
 def _endpoint(prefix: str) -> str:
     env = os.environ
@@ -33,9 +31,14 @@ def _endpoint(prefix: str) -> str:
     return "embedded, no network"
 
 
-@app.command(
-    epilog="Examples:\n\n  dcaf models\n\n  dcaf models --json | jq '.[] | select(.installed)'"
-)
+EXAMPLES = "Examples:\n\n  dcaf models\n\n  dcaf models --json | jq '.[] | select(.installed)'"
+
+
+def register(app: typer.Typer) -> None:
+    """Add `dcaf models` to `app`."""
+    app.command(epilog=EXAMPLES)(models)
+
+
 def models(
     json_output: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
 ) -> None:

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from dcaf_cli.cli.app import EXIT_CODES, app
+from dcaf_cli.cli.params import EXIT_CODES
+from dcaf_cli.cli.state import run_state
 from dcaf_cli.errors import ExitStatus
 
 
@@ -18,15 +19,23 @@ class Approve(StrEnum):
     no = "no"
 
 
-@app.command(
-    epilog="Examples:\n\n"
+EXAMPLES = (
+    "Examples:\n\n"
     "  dcaf run shop --session sessions/shop.json\n\n"
     "  dcaf run dcaf_cli.examples.deploy -m 'start a deployment to staging' --json\n\n"
     "  dcaf run shop --model openai:gpt-4o-mini --session cart.json\n\n"
     "  echo 'add 2 widgets' | dcaf run shop --session cart.json\n\n"
-    "  dcaf run --url http://127.0.0.1:8000 --session remote.json\n\n" + EXIT_CODES,
+    "  dcaf run --url http://127.0.0.1:8000 --session remote.json\n\n" + EXIT_CODES
 )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `dcaf run` to `app`."""
+    app.command(epilog=EXAMPLES)(run)
+
+
 def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
+    ctx: typer.Context,
     agent: Annotated[
         str | None,
         typer.Argument(
@@ -130,8 +139,10 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
     Without a terminal (piped stdin) or with -m, runs one turn per line or message and exits;
     --json makes the output machine-readable.
     """
-    from dcaf_cli.cli import cli_debug
     from dcaf_cli.cli.chat import ChatSettings, start_chat
+
+    state = run_state(ctx)
+    state.debug = state.debug or debug
 
     settings = ChatSettings(
         agent=agent,
@@ -146,7 +157,7 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
         api_key=api_key,
         region=region,
         profile=profile,
-        debug=debug or cli_debug(),
+        debug=state.debug,
         interactive=not message and sys.stdin.isatty(),
     )
     status = start_chat(settings)

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from dcaf_cli.cli.app import app
 from dcaf_cli.errors import UsageError
 
 EXAMPLES = (
@@ -21,7 +20,11 @@ EXAMPLES = (
 )
 
 
-@app.command(epilog=EXAMPLES)
+def register(app: typer.Typer) -> None:
+    """Add `dcaf serve` to `app`."""
+    app.command(epilog=EXAMPLES)(serve)
+
+
 def serve(  # noqa: PLR0917  (Typer reads the parameters)
     agent: Annotated[
         str,

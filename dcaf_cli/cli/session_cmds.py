@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dcaf_cli.cli.app import app
+from dcaf_cli.cli import session_edit_cmds
 from dcaf_cli.cli.console import make_console, print_json
+from dcaf_cli.cli.params import FileArg, RevealOpt
 
 if TYPE_CHECKING:
     from dcaf_cli.store.sessionfile import SessionFile
@@ -33,16 +34,12 @@ session_app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(session_app)
 
-FileArg = Annotated[
-    Path,
-    typer.Argument(
-        help="A session file: the dcaf format, or a bare JSON object of session data.",
-        show_default=False,
-    ),
-]
-RevealOpt = Annotated[bool, typer.Option("--reveal", help="Show secrets instead of redacting.")]
+
+def register(app: typer.Typer) -> None:
+    """Add `dcaf session` and its commands (these, then the editing ones) to `app`."""
+    session_edit_cmds.register(session_app)
+    app.add_typer(session_app)
 
 
 def _at_turn(doc: SessionFile, turn: int | None) -> dict[str, Any]:
@@ -241,6 +238,3 @@ def validate(file: FileArg) -> None:
     result = validate_file(file)
     make_console().print(render_validation(result, str(file)))
     raise typer.Exit({"valid": 0, "warnings": 1, "invalid": 2}[result.verdict])
-
-
-from dcaf_cli.cli import session_edit_cmds as _edits  # noqa: E402,F401  (registers the edits)

@@ -14,11 +14,19 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dcaf_cli.cli.console import make_console
-from dcaf_cli.cli.session_cmds import FileArg, session_app
+from dcaf_cli.cli.params import FileArg
 from dcaf_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from dcaf_cli.store.edits import EditOutcome
+
+commands = typer.Typer()  # its commands join `dcaf session` through `register`
+
+
+def register(session_app: typer.Typer) -> None:
+    """Add the editing commands to `dcaf session`."""
+    session_app.registered_commands.extend(commands.registered_commands)
+
 
 KeyArg = Annotated[
     str,
@@ -52,7 +60,7 @@ def _show(outcome: EditOutcome, *, title: str | None = None) -> None:
         console.print(render_saved(str(outcome.path), outcome.revision))
 
 
-@session_app.command(
+@commands.command(
     "set",
     epilog="Examples:\n\n"
     "  dcaf session set cart.json cart[0].quantity 3\n\n"
@@ -78,7 +86,7 @@ def set_(
     _show(set_value(file, key, parse_value(value)))
 
 
-@session_app.command(
+@commands.command(
     "delete",
     epilog="Examples:\n\n"
     "  dcaf session delete cart.json coupon\n\n"
@@ -91,7 +99,7 @@ def delete(file: FileArg, key: KeyArg) -> None:
     _show(delete_value(file, key))
 
 
-@session_app.command(
+@commands.command(
     epilog="Examples:\n\n  dcaf session clear cart.json\n\n  dcaf session clear cart.json --yes",
 )
 def clear(
@@ -125,7 +133,7 @@ def _confirm_clear(file: Path) -> bool:
     return typer.confirm(question, default=False, err=True)
 
 
-@session_app.command(
+@commands.command(
     epilog="Examples:\n\n  dcaf session undo cart.json\n\n  dcaf session undo cart.json --turns 3",
 )
 def undo(
@@ -141,7 +149,7 @@ def undo(
     _show(outcome, title=f"undid turn{'s' if len(outcome.undone) != 1 else ''} {numbers}")
 
 
-@session_app.command(
+@commands.command(
     epilog="Examples:\n\n"
     "  dcaf session new sessions/demo.json\n\n"
     "  dcaf session new sessions/demo.json --from payload.json   # a HelpDesk data.session",

@@ -6,16 +6,21 @@ from typing import Annotated
 
 import typer
 
-from dcaf_cli.cli.app import app
 from dcaf_cli.cli.console import make_console, print_json
 
-
-@app.command(
-    epilog="Examples:\n\n"
+EXAMPLES = (
+    "Examples:\n\n"
     "  dcaf tools shop\n\n"
     "  dcaf tools agents/deploy.py\n\n"
-    "  dcaf tools shop --json | jq '.[].name'",
+    "  dcaf tools shop --json | jq '.[].name'"
 )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `dcaf tools` to `app`."""
+    app.command(epilog=EXAMPLES)(tools)
+
+
 def tools(
     agent: Annotated[
         str | None,

@@ -1,16 +1,19 @@
-"""Slash commands: a table of small handlers. Each takes the REPL and the text after the
-command, prints what it has to say, and returns False only to end the loop."""
+"""Slash commands: a table of small handlers. Each takes what it needs of the REPL (a
+`ReplContext`) and the text after the command, prints what it has to say, and returns False
+only to end the loop."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from dcaf_cli.conversation import Conversation, TurnReport
 from dcaf_cli.errors import DcafError, UsageError
 from dcaf_cli.render.diff import render_changes
 from dcaf_cli.render.session import render_log, render_session_tree
@@ -20,10 +23,22 @@ from dcaf_cli.session.keypath import format_key_path, lookup
 from dcaf_cli.store import history
 from dcaf_cli.tools.slashcall import parse_value
 
-if TYPE_CHECKING:
-    from dcaf_cli.repl.app import Repl
 
-Handler = Callable[["Repl", str], bool]
+class ReplContext(Protocol):
+    """What a slash command may use of the loop that runs it (`repl.app.Repl` is one)."""
+
+    conversation: Conversation
+    console: Console
+    reveal: bool
+
+    def error(self, message: str) -> None: ...
+
+    def show_outcome(self, report: TurnReport) -> None: ...
+
+    def switch_model(self, spec: str) -> None: ...
+
+
+Handler = Callable[[ReplContext, str], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +49,7 @@ class Command:
     handler: Handler
 
 
-def _help(repl: Repl, arg: str) -> bool:
+def _help(repl: ReplContext, arg: str) -> bool:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
@@ -52,7 +67,7 @@ def _help(repl: Repl, arg: str) -> bool:
     return True
 
 
-def _tools(repl: Repl, arg: str) -> bool:
+def _tools(repl: ReplContext, arg: str) -> bool:
     tools = repl.conversation.agent.tools
     if not tools:
         repl.console.print(Text("this agent has no tools of its own", style="dim"))
@@ -72,7 +87,7 @@ def _tools(repl: Repl, arg: str) -> bool:
     return True
 
 
-def _session(repl: Repl, arg: str) -> bool:
+def _session(repl: ReplContext, arg: str) -> bool:
     data = repl.conversation.session.data_view()
     if arg.strip():
         where, value = lookup(data, arg.strip())
@@ -83,7 +98,7 @@ def _session(repl: Repl, arg: str) -> bool:
     return True
 
 
-def _diff(repl: Repl, arg: str) -> bool:
+def _diff(repl: ReplContext, arg: str) -> bool:
     doc = repl.conversation.doc
     if not doc.turns:
         repl.console.print(Text("no turns yet", style="dim"))
@@ -104,12 +119,12 @@ def _diff(repl: Repl, arg: str) -> bool:
     return True
 
 
-def _log(repl: Repl, arg: str) -> bool:
+def _log(repl: ReplContext, arg: str) -> bool:
     repl.console.print(render_log(repl.conversation.doc.turns))
     return True
 
 
-def _undo(repl: Repl, arg: str) -> bool:
+def _undo(repl: ReplContext, arg: str) -> bool:
     if arg.strip() and not arg.strip().isdigit():
         raise UsageError(f"usage: /undo [N], where N is a number of turns (got {arg.strip()!r})")
     n = int(arg) if arg.strip() else 1
@@ -119,7 +134,7 @@ def _undo(repl: Repl, arg: str) -> bool:
     return True
 
 
-def _get(repl: Repl, arg: str) -> bool:
+def _get(repl: ReplContext, arg: str) -> bool:
     if not arg.strip():
         raise UsageError("usage: /get KEY", hint="KEY is a key or a path: cart, cart[0].item")
     where, value = lookup(repl.conversation.session.data_view(), arg.strip())
@@ -128,7 +143,7 @@ def _get(repl: Repl, arg: str) -> bool:
     return True
 
 
-def _set(repl: Repl, arg: str) -> bool:
+def _set(repl: ReplContext, arg: str) -> bool:
     key, _, raw = arg.strip().partition(" ")
     if not key or not raw:
         raise UsageError("usage: /set KEY VALUE", hint="VALUE is JSON where it parses, else text")
@@ -137,7 +152,7 @@ def _set(repl: Repl, arg: str) -> bool:
     return True
 
 
-def _del(repl: Repl, arg: str) -> bool:
+def _del(repl: ReplContext, arg: str) -> bool:
     key = arg.strip()
     if not key:
         raise UsageError("usage: /del KEY", hint="KEY is a key or a path: cart, cart[0]")
@@ -145,7 +160,7 @@ def _del(repl: Repl, arg: str) -> bool:
     return True
 
 
-def _model(repl: Repl, arg: str) -> bool:
+def _model(repl: ReplContext, arg: str) -> bool:
     spec = arg.strip()
     if spec:
         repl.switch_model(spec)
@@ -153,7 +168,7 @@ def _model(repl: Repl, arg: str) -> bool:
     return True
 
 
-def _clear(repl: Repl, arg: str) -> bool:
+def _clear(repl: ReplContext, arg: str) -> bool:
     repl.conversation.clear_messages()
     repl.console.print(
         Text(
@@ -164,20 +179,20 @@ def _clear(repl: Repl, arg: str) -> bool:
     return True
 
 
-def _save(repl: Repl, arg: str) -> bool:
+def _save(repl: ReplContext, arg: str) -> bool:
     if not arg.strip():
         raise UsageError("usage: /save FILE")
     repl.show_outcome(repl.conversation.save_as(Path(arg.strip()).expanduser()))
     return True
 
 
-def _reload(repl: Repl, arg: str) -> bool:
+def _reload(repl: ReplContext, arg: str) -> bool:
     repl.conversation.reload()
     repl.console.print(literal(f"reloaded (revision {repl.conversation.revision})", "dim"))
     return True
 
 
-def _approvals(repl: Repl, arg: str) -> bool:
+def _approvals(repl: ReplContext, arg: str) -> bool:
     words = arg.split()
     if words[:1] == ["revoke"] and len(words) > 1:
         everything = words[1:] == ["all"]
@@ -199,7 +214,7 @@ def _approvals(repl: Repl, arg: str) -> bool:
     return True
 
 
-def _exit(repl: Repl, arg: str) -> bool:
+def _exit(repl: ReplContext, arg: str) -> bool:
     return False
 
 
@@ -226,7 +241,7 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def run_command(repl: Repl, text: str) -> bool | None:
+def run_command(repl: ReplContext, text: str) -> bool | None:
     """Run a slash command; None when `text` is not one (it may be a tool call)."""
     name, _, arg = text.strip().partition(" ")
     command = COMMANDS.get(name)
