@@ -19,8 +19,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from dcaf_cli.cli.chat import AutoDecider
 from dcaf_cli.conversation import Conversation
+from dcaf_cli.repl.scripted import AutoDecider
 from dcaf_cli.repl.view import TurnView
 from dcaf_cli.runtime import execution
 from dcaf_cli.runtime.loader import load_agent

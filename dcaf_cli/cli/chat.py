@@ -1,31 +1,25 @@
-"""Build the real objects for `dcaf run` (store, agent, console, prompt) and run the chat,
-interactive or scripted. The only place that constructs them: the loop itself takes them
-as parameters."""
+"""Build the real objects for `dcaf run` (store, agent, console, prompt) and hand them to
+the chat, interactive (`repl.app`) or scripted (`repl.scripted`). The only place that
+constructs them: the loops themselves take them as parameters."""
 
 from __future__ import annotations
 
 import copy
-import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.text import Text
 
 from dcaf_cli import settings as dcaf_settings
-from dcaf_cli.conversation import Conversation, TurnReport
-from dcaf_cli.errors import DcafError, ExitStatus, UsageError
+from dcaf_cli.conversation import Conversation
+from dcaf_cli.errors import ExitStatus, UsageError
 from dcaf_cli.models.base import ModelOptions
-from dcaf_cli.render.text import literal
-from dcaf_cli.render.turn import render_secrets_warning
 from dcaf_cli.runtime.agent import Agent, AgentLike
 from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
-from dcaf_cli.runtime.results import Decision, PendingToolCall
 from dcaf_cli.store.filestore import SessionStore
 from dcaf_cli.store.sessionfile import SessionFile, new_session_file
-from dcaf_cli.tools.slashcall import split_slash
 
 
 @dataclass
@@ -123,8 +117,14 @@ def start_chat(settings: ChatSettings) -> ExitStatus:
     try:
         if settings.interactive:
             return _interactive(conversation, settings)
+        from dcaf_cli.repl.scripted import ScriptOptions, run_script
+
         lines = settings.messages or _stdin_lines()
-        return run_script(conversation, lines, settings, Console(), Console(stderr=True))
+        options = ScriptOptions(
+            json_output=settings.json_output, approve=settings.approve,
+            reveal=settings.reveal, debug=settings.debug,
+        )  # fmt: skip
+        return run_script(conversation, lines, options, Console(), Console(stderr=True))
     finally:
         conversation.close()
 
@@ -146,146 +146,3 @@ def _stdin_lines() -> Iterable[str]:
     for line in sys.stdin:
         if line.strip():
             yield line.rstrip("\n")
-
-
-class AutoDecider:
-    """Decisions without a terminal: `--approve yes|no`; missing arguments are refused."""
-
-    def __init__(self, approve: bool | None, console: Console, *, announce: bool = True) -> None:
-        self.approve = bool(approve)
-        self.console = console
-        # With --json the verdicts go to stderr, for people; otherwise the turn view shows
-        # each call, run or not, and saying it again on stderr would say it twice.
-        self.announce = announce
-        self.before_ask: Callable[[], None] | None = None  # clears the turn's status line
-
-    async def __call__(self, pending: list[PendingToolCall]) -> list[Decision]:
-        if self.before_ask is not None:
-            self.before_ask()
-        decisions = []
-        for call in pending:
-            if call.reason == "missing_arguments":
-                missing = ", ".join(call.missing)
-                reason = f"missing required argument(s) {missing}, and no terminal to ask"
-                decisions.append(Decision(call.id, False, reason))
-            elif self.approve:
-                decisions.append(Decision(call.id, True))
-            else:
-                decisions.append(
-                    Decision(call.id, False, "not approved (run with --approve yes to allow)")
-                )
-            if self.announce:
-                verdict = "approved" if decisions[-1].approve else "rejected: "
-                verdict += "" if decisions[-1].approve else str(decisions[-1].reason)
-                # soft_wrap: one line whatever the width (stderr is read by people and scripts)
-                self.console.print(
-                    f"{call.name}: {verdict}", markup=False, highlight=False, soft_wrap=True
-                )
-        return decisions
-
-
-def run_script(
-    conversation: Conversation,
-    lines: Iterable[str],
-    settings: ChatSettings,
-    out: Console,
-    err: Console,
-) -> ExitStatus:
-    """One turn per line; stops at the first turn that fails, with its exit status."""
-    script = _Script(conversation, settings, out, err)
-    if conversation.doc.notice:  # e.g. a bare session object, written back in full format
-        err.print(Text("dcaf: note: ") + literal(conversation.doc.notice), soft_wrap=True)
-    for text in lines:
-        unknown = _unknown_tool(conversation, text)
-        if unknown is not None:
-            script.error(unknown)
-            return ExitStatus.BAD_INPUT
-        try:
-            report = script.turn(text)
-        except KeyboardInterrupt:
-            # Typer makes a KeyboardInterrupt a silent exit 130: say what happened.
-            script.err.print(
-                "dcaf: interrupted: the turn was cancelled; nothing changed, nothing saved"
-            )
-            return ExitStatus.INTERRUPTED
-        if not report.ok:
-            return _status(report)
-    return ExitStatus.OK
-
-
-class _Script:
-    """One scripted turn: JSON lines or the turn view on stdout, problems on stderr."""
-
-    def __init__(
-        self, conversation: Conversation, settings: ChatSettings, out: Console, err: Console
-    ) -> None:
-        from dcaf_cli.repl.view import TurnView
-
-        self.conversation, self.settings, self.out, self.err = conversation, settings, out, err
-        self.decide = AutoDecider(settings.approve, err, announce=settings.json_output)
-        self.view = TurnView(
-            out, conversation, reveal=settings.reveal, debug=settings.debug, err=err
-        )
-
-    def turn(self, text: str) -> TurnReport:
-        from dcaf_cli.runtime.runner import run_sync
-
-        if self.settings.json_output:
-            report = run_sync(self.conversation.send(text, self.decide))
-            line = json.dumps(report.to_json(reveal=self.settings.reveal), ensure_ascii=False)
-            self.out.file.write(line + "\n")
-            self.out.file.flush()
-            _report_problems(report, self.err)
-        else:
-            printer = self.view.printer()
-            self.decide.before_ask = printer.pause
-            try:
-                report = run_sync(self.conversation.send(text, self.decide, printer))
-            finally:
-                printer.pause()
-            self.view.show_turn(report, printer)
-        return report
-
-    def error(self, message: str) -> None:
-        self.err.print(Text("dcaf: error: ") + literal(message), soft_wrap=True)
-
-
-def _report_problems(report: TurnReport, err: Console) -> None:
-    """--json keeps stdout for the JSON lines: errors and warnings go to stderr."""
-    if report.secrets:
-        err.print(render_secrets_warning(report.secrets), soft_wrap=True)
-    problem = report.error or (str(report.save_error) if report.save_error else None)
-    if problem:
-        err.print(Text("dcaf: error: ") + literal(problem), soft_wrap=True)
-
-
-def _status(report: TurnReport) -> ExitStatus:
-    if report.save_error is not None:
-        return report.save_error.exit_status
-    if isinstance(report.exception, DcafError):  # bad arguments are 2, a model failure 1
-        return report.exception.exit_status
-    return ExitStatus.ERROR
-
-
-# The REPL's commands that work on the file, and the offline command that does the same.
-FILE_COMMANDS = {
-    "undo": "undo", "set": "set", "del": "delete", "get": "get", "session": "show",
-    "log": "log", "diff": "diff",
-}  # fmt: skip
-
-
-def _unknown_tool(conversation: Conversation, text: str) -> str | None:
-    """`/name ...` for a tool this (local) agent lacks: refused before anything runs, as
-    the REPL refuses an unknown command; a REPL command gets the command to use instead."""
-    parts = split_slash(text)
-    tools = conversation.agent.tools
-    if parts is None or not tools or parts[0] in {t.name for t in tools}:
-        return None
-    if parts[0] in FILE_COMMANDS:
-        where = str(conversation.path) if conversation.path else "FILE"
-        return (
-            f"/{parts[0]} is a command of the interactive chat; in a script use "
-            f"`dcaf session {FILE_COMMANDS[parts[0]]} {where} ...`"
-        )
-    names = ", ".join(f"/{t.name}" for t in tools)
-    return f"/{parts[0]} is not a tool of {conversation.agent.name} (its tools: {names})"

@@ -174,7 +174,7 @@ def new(
     _show(create(file, source), title=f"created {file}")
 
 
-@session_app.command(
+@commands.command(
     "approvals",
     epilog="Examples:\n\n"
     "  dcaf session approvals deploy.json\n\n"
