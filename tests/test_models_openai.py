@@ -304,7 +304,7 @@ def test_a_key_quoted_back_by_the_server_is_redacted(server: FakeOpenAIServer) -
     message = model_error(model_for(server))
 
     assert KEY not in message
-    assert message.endswith("bad request from key ***")
+    assert message.endswith("bad request from key ‹redacted›")
 
 
 def test_unknown_model(server: FakeOpenAIServer) -> None:

@@ -12,7 +12,7 @@ from rich.console import Console, RenderableType
 
 from dcaf_cli.render.diff import render_changes
 from dcaf_cli.render.session import render_facts, render_log, render_session_tree
-from dcaf_cli.render.text import clean, literal, short_json, shorten
+from dcaf_cli.render.text import literal, short_json
 from dcaf_cli.render.turn import (
     format_duration,
     render_error,
@@ -49,13 +49,6 @@ def on_a_colour_terminal(renderable: RenderableType) -> str:
 
 
 # -- literal text -----------------------------------------------------------------------
-
-
-def test_clean_makes_control_characters_visible() -> None:
-    assert clean("a\x1b[31mb") == "a\\x1b[31mb"
-    assert clean("\x07\x00\x7f\x9b") == "\\x07\\x00\\x7f\\x9b"
-    assert clean("tab\tand\nnewline") == "tab\tand\nnewline"
-    assert clean("[red]ü ✅[/red]") == "[red]ü ✅[/red]"
 
 
 def test_literal_shows_markup_and_escapes_as_text() -> None:
@@ -122,11 +115,6 @@ def test_short_json_masks_secrets_unless_revealed() -> None:
     assert short_json(KEY) == f'"sk-p…{MASK}"'
     assert short_json(KEY, reveal=True) == f'"{KEY}"'
     assert short_json({"token_count": 3}) == '{"token_count": 3}'
-
-
-def test_shorten_collapses_white_space() -> None:
-    assert shorten("a \n b\t\tc", 10) == "a b c"
-    assert shorten("abcdefghij", 5) == "abcd…"
 
 
 @pytest.mark.parametrize(

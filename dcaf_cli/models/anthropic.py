@@ -37,8 +37,8 @@ from dcaf_cli.models.base import (
 )
 from dcaf_cli.models.common import (
     alternating_turns,
-    first_line,
     origin,
+    server_message,
 )
 
 DEFAULT_MAX_TOKENS = 4096
@@ -102,7 +102,7 @@ class AnthropicModel:
             # Without a key the SDK looks for a profile on disk: a missing one means no key,
             # unless the user chose the profile.
             chosen = os.environ.get("ANTHROPIC_PROFILE") and not no_key
-            what = first_line(str(exc)) if chosen else "no API key"
+            what = server_message(str(exc)) if chosen else "no API key"
             return ModelError(f"anthropic: {what} — set ANTHROPIC_API_KEY or pass --api-key")
         return None
 
@@ -134,7 +134,7 @@ class AnthropicModel:
             return f"cannot reach {where} — check your network or ANTHROPIC_BASE_URL"
         if isinstance(exc, anthropic.APIStatusError):
             return _status_line(exc, self.model_id)
-        return f"{type(exc).__name__}: {first_line(str(exc))}"
+        return f"{type(exc).__name__}: {server_message(str(exc))}"
 
 
 def _status_line(exc: anthropic.APIStatusError, model_id: str) -> str:
@@ -153,7 +153,7 @@ def _status_line(exc: anthropic.APIStatusError, model_id: str) -> str:
         return "the API is overloaded (529) — try again in a moment"
     if status >= 500 or kind == "api_error":
         return f"server error ({status}) — try again later"
-    detail = first_line(exc.api_message or kind or "")
+    detail = server_message(exc.api_message or kind or "")
     return f"request rejected ({status}): {detail}"
 
 

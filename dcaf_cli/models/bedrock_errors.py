@@ -12,7 +12,7 @@ from typing import Any
 from botocore import exceptions as boto_errors
 
 from dcaf_cli import settings
-from dcaf_cli.models.common import first_line, origin
+from dcaf_cli.models.common import origin, server_message
 
 
 def explain(exc: Exception, model_id: str, region: str | None, profile: str | None) -> str:
@@ -79,9 +79,9 @@ def _client_error_line(exc: Any, model_id: str, region: str) -> str:
     if code in _RETRY_LATER_CODES:
         return f"{code} {where} — try again later"
     if code == "ResourceNotFoundException" or "model identifier is invalid" in message:
-        detail = first_line(message)
+        detail = server_message(message)
         return f"unknown model id {model_id!r} in {region} — check the id and region ({detail})"
-    return f"{code} {where}: {first_line(message)}"
+    return f"{code} {where}: {server_message(message)}"
 
 
 def _core_error_line(exc: Exception, profile: str | None) -> str:
@@ -101,4 +101,4 @@ def _core_error_line(exc: Exception, profile: str | None) -> str:
         endpoint = origin(str(exc.kwargs.get("endpoint_url", "")))
         fix = f"check your network, region or {settings.BEDROCK_ENDPOINT_URL}"
         return f"cannot reach {endpoint} — {fix}"
-    return f"{type(exc).__name__}: {first_line(str(exc))}"
+    return f"{type(exc).__name__}: {server_message(str(exc))}"

@@ -8,6 +8,7 @@ from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from dcaf_cli.session.redact import MASK, SECRET_VALUE
+from dcaf_cli.session.text import one_line, shorten
 
 B = TypeVar("B")
 
@@ -39,8 +40,8 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
-def first_line(text: str, limit: int = 200) -> str:
-    """The first line of a server's message, short, with anything like a key masked."""
-    line = text.strip().splitlines()[0] if text.strip() else "no details"
-    line = SECRET_VALUE.sub(MASK, line)  # some servers quote the key they rejected
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+def server_message(text: str, limit: int = 160) -> str:
+    """A server's message on one line, short, with anything like a key masked (some
+    servers quote the key they rejected; error bodies can be whole HTML pages)."""
+    line = SECRET_VALUE.sub(MASK, one_line(text)) or "no details"
+    return shorten(line, limit)

@@ -29,6 +29,8 @@ from dcaf_cli.models.base import (
     ToolCall,
     Usage,
 )
+from dcaf_cli.models.common import server_message
+from dcaf_cli.session.text import shorten
 
 OPENAI_URL = "https://api.openai.com/v1"
 OLLAMA_URL = "http://localhost:11434"
@@ -232,7 +234,7 @@ def _finish_call(index: int, call: _PartialCall) -> ToolCall:
     if not isinstance(arguments, dict):
         what = "not JSON" if arguments is None else "not a JSON object"
         raise ModelError(
-            f"the model sent arguments for {call.name} that are {what}: {_shorten(raw)}"
+            f"the model sent arguments for {call.name} that are {what}: {shorten(raw, 160)}"
         )
     return ToolCall(id=call.id or f"call_{index}", name=call.name, arguments=arguments)
 
@@ -267,7 +269,7 @@ def _server_message(exc: openai.APIError) -> str:
     message = exc.body.get("message") if isinstance(exc.body, Mapping) else exc.body
     if not isinstance(message, str) or not message.strip():
         message = exc.message
-    return _shorten(message)
+    return server_message(message)
 
 
 def _redact(error: ModelError, api_key: str) -> ModelError:
@@ -279,9 +281,3 @@ def _redact(error: ModelError, api_key: str) -> ModelError:
 
 def _malformed(model: OpenAICompatModel, what: str) -> ModelError:
     return ModelError(f"{model.provider}: malformed reply from {model.base_url}: {what}")
-
-
-def _shorten(text: str, limit: int = 160) -> str:
-    """One line, at most `limit` characters: error bodies can be whole HTML pages."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from dcaf_cli.errors import ModelError, UsageError
 from dcaf_cli.models.base import ModelOptions, ModelReply, ModelRequest, TextSink, ToolCall, Usage
+from dcaf_cli.session.text import validation_problems
 
 
 class ScriptedCall(BaseModel):
@@ -54,9 +55,8 @@ def load_script(path: Path) -> Script:
     try:
         return Script.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "the top level"
-        raise UsageError(f"model script {path}: {where}: {err['msg']}") from None
+        problem = validation_problems(exc, "the top level")
+        raise UsageError(f"model script {path}: {problem}") from None
 
 
 def _parse(raw: str, path: Path) -> Any:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dcaf_cli.errors import UsageError
 from dcaf_cli.models.base import Message, ToolCall
+from dcaf_cli.session.text import validation_problems
 
 
 class WireToolCall(BaseModel):
@@ -74,9 +75,7 @@ def parse_messages(messages: Sequence[Mapping[str, Any] | WireMessage]) -> list[
             m if isinstance(m, WireMessage) else WireMessage.model_validate(m) for m in messages
         ]
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise UsageError(f"bad message: {where}: {err['msg']}") from None
+        raise UsageError(f"bad message: {validation_problems(exc, 'messages')}") from None
 
 
 def incoming_session(messages: Sequence[WireMessage]) -> dict[str, Any] | None:

@@ -10,8 +10,9 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from dcaf_cli.render.text import literal, short_json, shorten
+from dcaf_cli.render.text import literal, short_json
 from dcaf_cli.session.redact import MASK, is_secret_key, redact
+from dcaf_cli.session.text import shorten
 
 MAX_CHILDREN = 50
 

@@ -9,8 +9,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from dcaf_cli.render.text import clean, literal, short_json
+from dcaf_cli.render.text import literal, short_json
 from dcaf_cli.runtime.results import ExecutedToolCall, PendingToolCall
+from dcaf_cli.session.text import visible_controls
 
 
 def render_arguments(
@@ -26,7 +27,7 @@ def render_call_line(name: str, arguments: dict[str, object], *, reveal: bool = 
     """`▸ add_to_cart(item="Widget", quantity=2)`: a call as it starts."""
     return Text.assemble(
         ("▸ ", "cyan"),
-        (clean(name), "bold cyan"),  # a model may name anything
+        (visible_controls(name), "bold cyan"),  # a model may name anything
         "(",
         render_arguments(arguments, reveal=reveal),
         ")",
@@ -41,7 +42,7 @@ def render_tool_call(call: ExecutedToolCall, *, reveal: bool = False) -> Rendera
     mark, style = ("▸ ", "cyan") if ok else ("⊘ ", "yellow") if rejected else ("✗ ", "red")
     head = Text.assemble(
         (mark, style),
-        (clean(call.name), f"bold {style}"),  # a model may name anything
+        (visible_controls(call.name), f"bold {style}"),  # a model may name anything
         "(",
         render_arguments(call.input, reveal=reveal),
         ")",
@@ -84,7 +85,7 @@ def render_reply(text: str, *, reveal: bool = False, markdown: bool = True) -> R
         return literal(shown)
     from rich.markdown import Markdown  # markdown-it costs ~40 ms of start-up: load on use
 
-    return Markdown(clean(shown))
+    return Markdown(visible_controls(shown))
 
 
 def render_pending(call: PendingToolCall, *, reveal: bool = False) -> RenderableType:

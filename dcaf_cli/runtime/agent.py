@@ -14,7 +14,6 @@ from typing import Any, Protocol, runtime_checkable
 
 from dcaf_cli.models.base import Model
 from dcaf_cli.protocol.wire import WireMessage, incoming_session, parse_messages
-from dcaf_cli.runtime.execution import one_line
 from dcaf_cli.runtime.interceptors import Interceptors, as_list
 from dcaf_cli.runtime.results import (
     AgentResponse,
@@ -28,6 +27,7 @@ from dcaf_cli.runtime.runner import run_sync
 from dcaf_cli.runtime.turn import Turn, TurnOptions, TurnSetup
 from dcaf_cli.session.recorder import changes_of
 from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import exception_line
 from dcaf_cli.tools.tool import Tool, tool
 
 Messages = Sequence[Mapping[str, Any] | WireMessage]
@@ -219,7 +219,7 @@ class FunctionAgent(_LocalAgent):
             response = self._response(result, live)
         except Exception as exc:
             tx.rollback()
-            return AgentResponse("", live, error=one_line(exc), exception=exc)
+            return AgentResponse("", live, error=exception_line(exc), exception=exc)
         except BaseException:
             tx.rollback()
             raise

@@ -7,11 +7,11 @@ import json
 import time
 from typing import Any
 
-from dcaf_cli.errors import DcafError
 from dcaf_cli.models.base import Message, ToolCall
 from dcaf_cli.runtime.results import EventSink, ExecutedToolCall, ToolFinished, ToolStarted
 from dcaf_cli.session.jsonvalue import to_json
 from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import exception_line
 from dcaf_cli.tools.tool import Tool
 
 
@@ -25,14 +25,6 @@ def format_output(result: Any) -> str:
         return json.dumps(to_json(result, "result"), ensure_ascii=False)
     except TypeError:
         return str(result)
-
-
-def one_line(exc: BaseException) -> str:
-    """`Type: message` on one line, as users and models see a failure."""
-    if isinstance(exc, DcafError):
-        return str(exc)
-    text = " ".join(str(exc).split()) or "(no message)"
-    return f"{type(exc).__name__}: {text}"
 
 
 async def execute_call(
@@ -50,7 +42,7 @@ async def execute_call(
         try:
             output = format_output(await tool.ainvoke(call.arguments, session))
         except Exception as exc:
-            error = one_line(exc)
+            error = exception_line(exc)
     record = ExecutedToolCall(
         id=call.id,
         name=call.name,

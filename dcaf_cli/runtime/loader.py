@@ -19,7 +19,7 @@ from typing import Any
 
 from dcaf_cli.errors import AgentLoadError
 from dcaf_cli.runtime.agent import Agent, AgentLike, FunctionAgent
-from dcaf_cli.runtime.execution import one_line
+from dcaf_cli.session.text import exception_line
 from dcaf_cli.tools.tool import Tool
 
 DEFAULT_AGENT = "dcaf_cli.examples.notes"
@@ -78,7 +78,7 @@ def _import(target: str, spec: str) -> ModuleType:
         ) from exc
     except Exception as exc:
         # One line, whatever the exception's message holds.
-        raise AgentLoadError(f"agent {spec!r} failed to import: {one_line(exc)}") from exc
+        raise AgentLoadError(f"agent {spec!r} failed to import: {exception_line(exc)}") from exc
 
 
 def _import_file(path: Path, spec: str) -> ModuleType:

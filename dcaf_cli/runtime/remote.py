@@ -29,11 +29,12 @@ from dcaf_cli.errors import UsageError
 from dcaf_cli.protocol.signing import digest
 from dcaf_cli.protocol.wire import WireMessage, incoming_session, parse_messages
 from dcaf_cli.runtime.agent import Messages, SessionLike
-from dcaf_cli.runtime.remote_wire import RemoteError, StreamReader, error_line, to_response
+from dcaf_cli.runtime.remote_wire import RemoteError, StreamReader, to_response
 from dcaf_cli.runtime.results import AgentResponse, EventSink
 from dcaf_cli.runtime.turn import TurnOptions
 from dcaf_cli.session.recorder import changes_of
 from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import one_line
 from dcaf_cli.tools.tool import Tool
 
 if TYPE_CHECKING:
@@ -126,7 +127,8 @@ class RemoteAgent:
         except httpx.TimeoutException:
             raise RemoteError(f"{self.url} did not answer within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
-            raise RemoteError(f"cannot reach {self.url}: {error_line(exc)}") from None
+            reason = one_line(str(exc)) or type(exc).__name__
+            raise RemoteError(f"cannot reach {self.url}: {reason}") from None
 
     def _verify(self) -> ssl.SSLContext | bool:
         # Building httpx's default context costs ~0.1-0.5 s; build it once per process,

@@ -23,14 +23,11 @@ from dcaf_cli.runtime.results import (
     TurnEvent,
 )
 from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import one_line, validation_problems
 
 
 class RemoteError(Exception):
     """The server could not be asked, or its answer makes no sense (one line)."""
-
-
-def error_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class StreamReader:
@@ -111,7 +108,7 @@ class StreamReader:
         self.pending = list(items) if isinstance(items, list) else []
 
     def _error(self, event: dict[str, Any]) -> None:
-        self.error = error_line(Exception(event.get("error") or "the server reported an error"))
+        self.error = one_line(str(event.get("error") or "the server reported an error"))
 
     def _done(self, event: dict[str, Any]) -> None:
         self.done = event
@@ -149,17 +146,14 @@ def to_response(reply: Any, live: Session) -> AgentResponse:
     try:
         message = WireMessage.model_validate(reply)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "reply"
-        raise RemoteError(
-            f"the server's reply is not a HelpDesk message: {where}: {err['msg']}"
-        ) from None
+        problem = validation_problems(exc, "reply")
+        raise RemoteError(f"the server's reply is not a HelpDesk message: {problem}") from None
     data = dict(message.data.model_extra or {})
     error = data.pop("error", None)
     executed = [executed_call(c) for c in message.data.executed_tool_calls]
     pending = [pending_call(c) for c in message.data.tool_calls]
     response = AgentResponse(message.content, live, executed, pending, data=data)
     if error:
-        response.error = error_line(Exception(error))
+        response.error = one_line(str(error))
         response.pending_tool_calls = []
     return response

@@ -22,7 +22,7 @@ from dcaf_cli.protocol.wire import (
     pending_decisions,
     to_model_messages,
 )
-from dcaf_cli.runtime.execution import execute_call, one_line, result_message
+from dcaf_cli.runtime.execution import execute_call, result_message
 from dcaf_cli.runtime.interceptors import (
     InterceptorError,
     LLMRequest,
@@ -40,6 +40,7 @@ from dcaf_cli.runtime.results import (
 )
 from dcaf_cli.session.recorder import changes_of
 from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import exception_line
 from dcaf_cli.tools.slashcall import parse_slash_call, split_slash
 from dcaf_cli.tools.tool import Tool
 
@@ -83,7 +84,7 @@ class Turn:
         except Exception as exc:
             tx.rollback()
             return AgentResponse(
-                "", self.session, error=one_line(exc), exception=exc, usage=dict(self.usage)
+                "", self.session, error=exception_line(exc), exception=exc, usage=dict(self.usage)
             )
         except BaseException:
             tx.rollback()

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from dcaf_cli.protocol.wire import ChatRequest, WireMessage, incoming_session
 from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import kind, validation_problems
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
 MAX_DEPTH = 100  # nesting levels of the body outside sessions (Session bounds those)
@@ -116,14 +117,12 @@ def parse_chat(value: Any) -> ChatInput:
     """Validate a parsed body as a chat request (422 names the first bad field)."""
     if not isinstance(value, dict):
         raise HTTPProblem(
-            422, f"the request body must be a JSON object with `messages`, not {_kind(value)}"
+            422, f"the request body must be a JSON object with `messages`, not {kind(value)}"
         )
     try:
         request = ChatRequest.model_validate(value)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "body"
-        raise HTTPProblem(422, f"bad request: {where}: {err['msg']}") from None
+        raise HTTPProblem(422, f"bad request: {validation_problems(exc, 'body')}") from None
     session = incoming_session(request.messages) or {}
     try:
         live = Session.from_dict(session)  # values a Session cannot hold are refused here
@@ -139,8 +138,3 @@ def session_signature(messages: list[WireMessage]) -> object:
             extra: Mapping[str, Any] = message.data.model_extra or {}
             return extra.get("session_signature")
     return None
-
-
-def _kind(value: object) -> str:
-    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), "a number")

@@ -25,7 +25,6 @@ import anyio.to_thread
 
 from dcaf_cli.protocol.signing import Proposal, Signer, digest
 from dcaf_cli.runtime.agent import AgentLike
-from dcaf_cli.runtime.execution import one_line
 from dcaf_cli.runtime.results import AgentResponse, EventSink
 from dcaf_cli.runtime.runner import run_sync
 from dcaf_cli.runtime.turn import TurnOptions
@@ -39,6 +38,7 @@ from dcaf_cli.server.intake import (
     session_signature,
 )
 from dcaf_cli.server.ledger import Ledger, MemoryLedger
+from dcaf_cli.session.text import exception_line
 
 # Line breaks to `str.splitlines()` (and so to many NDJSON readers) that JSON leaves raw.
 _SPLITLINES_ONLY = (
@@ -98,7 +98,9 @@ class ChatService:
             try:
                 used = set(await anyio.to_thread.run_sync(self.ledger.claim, entries))
             except Exception as exc:  # fail closed: what cannot be recorded does not run
-                message = f"the approval ledger failed, so nothing ran; try again: {one_line(exc)}"
+                message = (
+                    f"the approval ledger failed, so nothing ran; try again: {exception_line(exc)}"
+                )
                 raise HTTPProblem(503, message) from None
             refused = [claim for claim in claims if claim.key in used]
             if refused:
@@ -110,14 +112,14 @@ class ChatService:
         try:
             response = await anyio.to_thread.run_sync(partial(self._run, chat, on_event))
         except Exception as exc:
-            return self.failure(chat, one_line(exc))
+            return self.failure(chat, exception_line(exc))
         if response.error is not None:
             return self.failure(chat, response.error)
         try:
             message = self._message(response)
             return Reply(message, encode(message))
         except (TypeError, ValueError, RecursionError) as exc:
-            return self.failure(chat, f"the agent's reply is not JSON data: {one_line(exc)}")
+            return self.failure(chat, f"the agent's reply is not JSON data: {exception_line(exc)}")
 
     def failure(self, chat: ChatInput, error: str) -> Reply:
         """An error reply carrying the session exactly as it came in."""

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from dcaf_cli.errors import UsageError
+from dcaf_cli.session.text import kind
 
 Step = str | int
 KeyPath = tuple[Step, ...]
@@ -136,7 +137,7 @@ def _concrete(node: Any, step: Step, path: list[Step]) -> Step:
         if index + len(node) < 0:
             raise UsageError(f"there is no {where}[{index}]: {where} has {len(node)} items")
         return index + len(node)
-    raise UsageError(f"{where} is {_kind(node)}, so it has no {_show(step)}", hint=_HINT)
+    raise UsageError(f"{where} is {kind(node)}, so it has no {_show(step)}", hint=_HINT)
 
 
 def _as_index(step: Step, where: str) -> int:
@@ -158,13 +159,6 @@ def _missing(node: Any, path: list[Step]) -> UsageError:
     if isinstance(node, list):
         return UsageError(f"there is no {where}: {parent} has {len(node)} items")
     return UsageError(f"there is no {where}: {parent} has no key {path[-1]!r}")
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    names = {str: "a string", bool: "true/false", int: "a number", float: "a number"}
-    return names.get(type(value), type(value).__name__)
 
 
 def _show(step: Step) -> str:

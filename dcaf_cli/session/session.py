@@ -22,6 +22,7 @@ from typing import Any, Final, TypeVar, overload
 from pydantic import TypeAdapter, ValidationError
 
 from dcaf_cli.session.jsonvalue import JSON, copy_json, same, to_json
+from dcaf_cli.session.text import validation_problems
 
 T = TypeVar("T")
 
@@ -199,10 +200,7 @@ class Session:
             # hand out the stored containers themselves.
             return _adapter(as_type).validate_python(copy_json(value))
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}"
-                for err in exc.errors()[:3]
-            )
+            problems = validation_problems(exc, "value", limit=3)
             raise SessionValueError(
                 f"session key {key!r} does not fit {_type_name(as_type)}: {problems}"
             ) from None

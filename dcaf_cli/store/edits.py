@@ -24,9 +24,10 @@ from dcaf_cli.session.pathedit import delete_at, set_at
 from dcaf_cli.session.recorder import Recorder
 from dcaf_cli.session.redact import redact, secrets_in_changes
 from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import one_line
 from dcaf_cli.store import approvals, history
 from dcaf_cli.store.filestore import SessionStore, read_session_file
-from dcaf_cli.store.sessionfile import SessionFile, one_line
+from dcaf_cli.store.sessionfile import SessionFile
 
 
 @dataclass

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from dcaf_cli.errors import SessionFileError, SessionLockedError, SessionSaveError
+from dcaf_cli.session.text import one_line
 from dcaf_cli.store.sessionfile import (
     FORMAT_VERSION,
     SessionFile,
@@ -29,7 +30,6 @@ from dcaf_cli.store.sessionfile import (
     dump_session_document,
     encode_document,
     new_session_file,
-    one_line,
     parse_session_document,
     utc_timestamp,
 )

@@ -25,6 +25,7 @@ import pydantic_core
 
 from dcaf_cli import settings
 from dcaf_cli.errors import SessionFileError
+from dcaf_cli.session.text import kind, one_line
 
 if TYPE_CHECKING:  # imported when first used: `dcaf session show` never needs a Session
     from dcaf_cli.session.session import Session
@@ -162,7 +163,7 @@ def _utf8_text(data: str | bytes, source: str) -> str:
 
 def _from_value(value: Any, source: str) -> SessionFile:
     if not isinstance(value, dict):
-        raise bad(source, f"holds {_kind(value)}, but a session file is a JSON object")
+        raise bad(source, f"holds {kind(value)}, but a session file is a JSON object")
     if FORMAT_KEY not in value:
         doc = new_session_file()
         doc.session = value
@@ -185,7 +186,7 @@ def _from_value(value: Any, source: str) -> SessionFile:
 
 def _check_version(version: Any, source: str) -> None:
     if type(version) is not int:
-        raise bad(source, f'"{FORMAT_KEY}" must be a format number, not {_kind(version)}')
+        raise bad(source, f'"{FORMAT_KEY}" must be a format number, not {kind(version)}')
     if version > FORMAT_VERSION:
         raise bad(
             source,
@@ -197,12 +198,12 @@ def _check_version(version: Any, source: str) -> None:
         raise bad(source, f'"{FORMAT_KEY}": {version} is not a known format number')
 
 
-def _field(value: dict[str, Any], name: str, kind: type, source: str) -> Any:
+def _field(value: dict[str, Any], name: str, expected: type, source: str) -> Any:
     if name not in value:
-        return kind()
+        return expected()
     got = value[name]
-    if not isinstance(got, kind):
-        raise bad(source, f'"{name}" must be {_kind(kind())}, not {_kind(got)}')
+    if not isinstance(got, expected):
+        raise bad(source, f'"{name}" must be {kind(expected())}, not {kind(got)}')
     return got
 
 
@@ -210,7 +211,7 @@ def _records(value: dict[str, Any], name: str, source: str) -> list[dict[str, An
     records: list[Any] = _field(value, name, list, source)
     for i, record in enumerate(records):
         if not isinstance(record, dict):
-            raise bad(source, f'"{name}"[{i}] must be an object, not {_kind(record)}')
+            raise bad(source, f'"{name}"[{i}] must be an object, not {kind(record)}')
     return records
 
 
@@ -223,22 +224,10 @@ def _check_meta(meta: dict[str, Any], source: str) -> None:
         raise bad(source, '"meta"."always_approve" must be a list of tool names')
 
 
-def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "true/false"}
-    if value is None:
-        return "null"
-    return names.get(type(value), "a number")
-
-
 def bad(source: str, problem: str, todo: str = _FIX) -> SessionFileError:
     """The one-line error: "<source>: <what is wrong>; <what to do>"."""
     sep = " " if problem.startswith(("is ", "was ", "holds ")) else ": "
     return SessionFileError(one_line(f"{source}{sep}{problem}; {todo}"))
-
-
-def one_line(text: str) -> str:
-    """Control characters from paths or data must not break the one-line promise."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def check_size(size: int, source: str) -> None:

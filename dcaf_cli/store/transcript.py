@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from dcaf_cli.session.redact import redact
+from dcaf_cli.session.text import visible_controls
 from dcaf_cli.store.sessionfile import SessionFile
 
 ExportFormat = Literal["session", "messages", "markdown"]
@@ -26,16 +27,9 @@ def export_document(doc: SessionFile, fmt: ExportFormat, *, source: str, reveal:
         return to_json_text(doc.session)
     if fmt == "messages":
         return to_json_text(doc.messages)
-    return _CONTROL.sub(_visible, "\n".join(_markdown(doc, source, reveal))) + "\n"
-
-
-# Terminal control characters (but tab and newline) are written as `\x1b`, never obeyed:
-# the transcript is often printed to a terminal before it is saved anywhere.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _visible(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group(0)):02x}"
+    # Terminal control characters (but tab and newline) are written as `\x1b`, never
+    # obeyed: the transcript is often printed to a terminal before it is saved anywhere.
+    return visible_controls("\n".join(_markdown(doc, source, reveal))) + "\n"
 
 
 def to_json_text(value: Any) -> str:

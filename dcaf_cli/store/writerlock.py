@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dcaf_cli.errors import SessionFileError, SessionLockedError
-from dcaf_cli.store.sessionfile import one_line
+from dcaf_cli.session.text import one_line
 
 
 @dataclass

@@ -18,6 +18,7 @@ from pydantic import PydanticUserError, ValidationError
 
 from dcaf_cli.errors import ToolArgumentError, ToolDefinitionError
 from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import error_location
 from dcaf_cli.tools.docstrings import parse_docstring
 from dcaf_cli.tools.signature import SESSION_PARAM, clean_schema, inspect_signature
 
@@ -153,7 +154,7 @@ def _argument_error(tool_name: str, exc: ValidationError) -> ToolArgumentError:
     problems: list[str] = []
     missing: list[str] = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "arguments"
+        where = error_location(err["loc"], "arguments")
         if err["type"] == "missing" and len(err["loc"]) == 1:
             missing.append(where)
             problems.append(f"missing required argument {where!r}")
