@@ -44,12 +44,15 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
 
     from dcaf_cli import settings
     from dcaf_cli.cli.app import app
+    from dcaf_cli.cli.coercion import install as install_plain_coercion
+    from dcaf_cli.cli.params import HELP_OPTIONS
     from dcaf_cli.cli.state import RunState
 
     click_exception = _click_exception_class()
     args = list(sys.argv[1:] if argv is None else argv)
     state = RunState()
     command = typer.main.get_command(app)
+    install_plain_coercion(command, HELP_OPTIONS)
     try:
         state.debug = settings.debug()
         result = command.main(args=args, prog_name="dcaf", standalone_mode=False, obj=state)

@@ -5,13 +5,11 @@ Commands live in their own modules, which never import this one: each offers a
 `dcaf --help` costs little more than importing Typer and Rich.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from dcaf_cli.cli.params import EXIT_CODES
+from dcaf_cli.cli.params import EXIT_CODES, HELP_OPTIONS
 from dcaf_cli.cli.state import run_state
 
 app = typer.Typer(
@@ -28,7 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": HELP_OPTIONS},
 )
 
 

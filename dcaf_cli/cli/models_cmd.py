@@ -1,7 +1,5 @@
 """`dcaf models`: the model providers, whether each is installed, and where it would go."""
 
-from __future__ import annotations
-
 import importlib.util
 import json
 import os

@@ -1,7 +1,5 @@
 """`dcaf run`: chat with an agent, saving the session file after every turn."""
 
-from __future__ import annotations
-
 import sys
 from enum import StrEnum
 from pathlib import Path

@@ -1,7 +1,5 @@
 """`dcaf serve`: expose an agent over the HelpDesk protocol (HTTP)."""
 
-from __future__ import annotations
-
 import importlib.util
 from typing import Annotated
 

@@ -5,8 +5,6 @@ atomic, so a file a running `dcaf run` holds is read whole) and import only the 
 the renderers, so they start fast. The editing commands live in `session_edit_cmds.py`.
 """
 
-from __future__ import annotations
-
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +14,7 @@ import typer
 
 from dcaf_cli.cli import session_edit_cmds
 from dcaf_cli.cli.console import make_console, print_json
-from dcaf_cli.cli.params import FileArg, RevealOpt
+from dcaf_cli.cli.params import HELP_OPTIONS, FileArg, RevealOpt
 
 if TYPE_CHECKING:
     from dcaf_cli.store.sessionfile import SessionFile
@@ -32,7 +30,7 @@ session_app = typer.Typer(
     'Paths into the data: cart[0].item or cart.0.item; quote odd keys as prefs["a.b"].',
     no_args_is_help=True,
     rich_markup_mode="markdown",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": HELP_OPTIONS},
 )
 
 
@@ -42,7 +40,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(session_app)
 
 
-def _at_turn(doc: SessionFile, turn: int | None) -> dict[str, Any]:
+def _at_turn(doc: "SessionFile", turn: int | None) -> dict[str, Any]:
     if turn is None:
         return doc.session
     from dcaf_cli.store.history import session_at_turn

@@ -5,8 +5,6 @@ the same writer lock and atomic save as `dcaf run`: a file a running chat holds 
 refused with one line (exit 3) and nothing is lost. The work is done in `dcaf_cli.store.edits`.
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -41,7 +39,7 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _show(outcome: EditOutcome, *, title: str | None = None) -> None:
+def _show(outcome: "EditOutcome", *, title: str | None = None) -> None:
     from dcaf_cli.render.diff import render_changes
     from dcaf_cli.render.text import literal
     from dcaf_cli.render.turn import render_notice, render_saved, render_secrets_warning

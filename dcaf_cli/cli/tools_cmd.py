@@ -1,7 +1,5 @@
 """`dcaf tools`: an agent's tools, their parameters and approval flags, or their schemas."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
