@@ -41,6 +41,14 @@ def test_plain_values_arrive_typed(capsys: pytest.CaptureFixture[str], shop: Pat
     assert r.out.startswith("[")
 
 
+def test_a_folder_for_a_session_file_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], shop: Path
+) -> None:
+    r = invoke(capsys, "run", "shop", "--session", str(shop.parent), "-m", "hi")
+    assert r.code == 2
+    assert f"Invalid value for '--session' / '-s': file '{shop.parent}' is a directory." in r.err
+
+
 def _modules_after(*args: str) -> set[str]:
     code = (
         "import io, sys, contextlib\n"

@@ -17,11 +17,10 @@ from typing import Any, get_args, get_origin
 import typer
 from typer.models import ArgumentInfo, OptionInfo, ParameterInfo
 
-# What Typer's path checks default to: a path option with these values checks nothing.
+# What Typer's path checks default to; `dir_okay=False` is checked here too.
 _PLAIN_PATH = {
     "exists": False,
     "file_okay": True,
-    "dir_okay": True,
     "writable": False,
     "readable": True,
     "resolve_path": False,
@@ -70,7 +69,7 @@ def _converter(annotation: Any, info: ParameterInfo) -> Any:
     if annotation is int:
         return _whole_number
     if annotation is Path and all(getattr(info, k) == v for k, v in _PLAIN_PATH.items()):
-        return Path
+        return Path if info.dir_okay else _file_path
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return _choice(annotation)
     if get_origin(annotation) is list and get_args(annotation) == (str,):
@@ -87,6 +86,13 @@ def _flag(value: Any) -> bool:
     if text in {"0", "false", "no", "off", "n", "f"}:
         return False
     raise ValueError(f"{value!r} is not true or false")
+
+
+def _file_path(value: Any) -> Path:
+    path = Path(value)
+    if path.is_dir():
+        raise ValueError(f"file {str(value)!r} is a directory.")
+    return path
 
 
 def _whole_number(value: Any) -> int:
