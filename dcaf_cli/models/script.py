@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from dcaf_cli.errors import ModelError, UsageError
 from dcaf_cli.models.base import ModelOptions, ModelReply, ModelRequest, TextSink, ToolCall, Usage
-from dcaf_cli.session.text import validation_problems
+from dcaf_cli.session.text import one_line, validation_problems
 
 
 class ScriptedCall(BaseModel):
@@ -76,7 +76,7 @@ def _parse(raw: str, path: Path) -> Any:
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
             raise UsageError(
-                " ".join(f"model script {path} is not valid YAML: {problem}{where}".split())
+                one_line(f"model script {path} is not valid YAML: {problem}{where}")
             ) from None
     try:
         return json.loads(raw)

@@ -12,7 +12,7 @@ from typing import Any
 from rich.text import Text
 
 from dcaf_cli.session.redact import redact
-from dcaf_cli.session.text import visible_controls
+from dcaf_cli.session.text import cut, visible_controls
 
 
 def literal(text: str, style: str = "") -> Text:
@@ -24,7 +24,4 @@ def short_json(value: Any, *, width: int = 80, reveal: bool = False, key: object
     """`value` as compact JSON, secrets masked unless `reveal`, cut to `width` with `…`."""
     shown = value if reveal else redact(value, key)
     text = json.dumps(shown, ensure_ascii=False, separators=(", ", ": "))
-    text = visible_controls(text)
-    if len(text) > width:
-        text = text[: max(width - 1, 1)] + "…"
-    return text
+    return cut(visible_controls(text), width)

@@ -34,7 +34,7 @@ from dcaf_cli.runtime.results import AgentResponse, EventSink
 from dcaf_cli.runtime.turn import TurnOptions
 from dcaf_cli.session.recorder import changes_of
 from dcaf_cli.session.session import Session
-from dcaf_cli.session.text import one_line
+from dcaf_cli.session.text import one_line, shorten
 from dcaf_cli.tools.tool import Tool
 
 if TYPE_CHECKING:
@@ -225,5 +225,5 @@ def _status_problem(status: int, text: str) -> str:
     except ValueError:
         body = None
     detail = body.get("error") or body.get("detail") if isinstance(body, dict) else None
-    shown = detail if isinstance(detail, str) else " ".join(text.split())[:200]
+    shown = detail if isinstance(detail, str) else shorten(text, 200)
     return f"the server answered {status}: {shown or '(no details)'}"

@@ -5,7 +5,7 @@
   act on the terminal.
 - `visible_controls` does the same for multi-line text (a reply, a transcript): tab and
   newline stay, every other control character is shown as `\\x1b`.
-- `shorten` cuts a one-line text to a width, with `…`.
+- `shorten` cuts a one-line text to a width, with `…` (`cut` does only the cutting).
 - `exception_line` is how users (and models) see a failure.
 - `kind` names the JSON type of a value in an error (`not a list`).
 - `validation_problems` says where and why pydantic refused a value.
@@ -48,10 +48,14 @@ def one_line(text: str) -> str:
     return "".join(ch if ch.isprintable() else _escaped(ch) for ch in line)
 
 
+def cut(text: str, width: int) -> str:
+    """`text` cut to `width` characters, the last one `…`."""
+    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
+
+
 def shorten(text: str, width: int) -> str:
     """`text` on one line (see `one_line`), cut to `width` characters with `…`."""
-    line = one_line(text)
-    return line if len(line) <= width else line[: max(width - 1, 1)] + "…"
+    return cut(one_line(text), width)
 
 
 def exception_line(exc: BaseException) -> str:

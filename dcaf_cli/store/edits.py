@@ -24,7 +24,7 @@ from dcaf_cli.session.pathedit import delete_at, set_at
 from dcaf_cli.session.recorder import Recorder
 from dcaf_cli.session.redact import redact, secrets_in_changes
 from dcaf_cli.session.session import Session
-from dcaf_cli.session.text import one_line
+from dcaf_cli.session.text import cut, one_line
 from dcaf_cli.store import approvals, history
 from dcaf_cli.store.filestore import SessionStore, read_session_file
 from dcaf_cli.store.sessionfile import SessionFile
@@ -171,5 +171,4 @@ def _checked(value: Any, key: str) -> Any:
 
 
 def _short(value: Any, width: int = 60) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return cut(json.dumps(value, ensure_ascii=False), width)

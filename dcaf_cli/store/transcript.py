@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from dcaf_cli.session.redact import redact
-from dcaf_cli.session.text import visible_controls
+from dcaf_cli.session.text import one_line, visible_controls
 from dcaf_cli.store.sessionfile import SessionFile
 
 ExportFormat = Literal["session", "messages", "markdown"]
@@ -82,7 +82,7 @@ def _signature(call: dict[str, Any], reveal: bool) -> str:
 
 def _code(text: str) -> str:
     """`text` as an inline code span that its own backticks cannot close."""
-    text = " ".join(text.split())
+    text = one_line(text)
     ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
