@@ -75,7 +75,8 @@ def test_command_annotations_are_evaluated_once_at_import() -> None:
     __future__ import annotations`) would be compiled again each time."""
     groups = [app, *(info.typer_instance for info in app.registered_groups)]
     callbacks = [info.callback for group in groups if group for info in group.registered_commands]
-    assert len(callbacks) == 15
+    names = {getattr(c, "__name__", "") for c in callbacks}
+    assert {"run", "serve", "show", "set_", "undo"} <= names
     for callback in callbacks:
         hints = inspect.get_annotations(callback)  # type: ignore[arg-type]
         assert not any(isinstance(h, str) for h in hints.values()), callback

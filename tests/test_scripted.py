@@ -55,9 +55,18 @@ def test_a_repl_command_names_the_session_command_to_use(tmp_path: Path) -> None
 
 def test_calls_needing_approval_follow_the_approve_option(tmp_path: Path) -> None:
     lines = ["/start_deployment staging", "/execute_deployment"]
-    status, _, err = run(tmp_path / "no.json", lines, ScriptOptions(), "deploy")
+    no, yes = ScriptOptions(json_output=True), ScriptOptions(json_output=True, approve=True)
+    status, out, err = run(tmp_path / "no.json", lines, no, "deploy")
     assert status == ExitStatus.OK
     assert "execute_deployment: rejected: not approved (run with --approve yes to allow)" in err
-    status, _, err = run(tmp_path / "yes.json", lines, ScriptOptions(approve=True), "deploy")
+    assert json.loads(out.splitlines()[-1])["tool_calls"][0]["error"]
+    status, _, err = run(tmp_path / "yes.json", lines, yes, "deploy")
     assert status == ExitStatus.OK
     assert "execute_deployment: approved" in err
+
+
+def test_without_json_the_turn_view_tells_the_verdict_once(tmp_path: Path) -> None:
+    lines = ["/start_deployment staging", "/execute_deployment"]
+    status, out, err = run(tmp_path / "no.json", lines, ScriptOptions(), "deploy")
+    assert (status, err) == (ExitStatus.OK, "")
+    assert "not run" in out
