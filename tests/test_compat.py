@@ -16,6 +16,7 @@ import pytest
 from dcaf_cli import Agent, FunctionAgent, Session
 from dcaf_cli.runtime.compat import install, served
 from dcaf_cli.runtime.loader import load_agent
+from dcaf_cli.runtime.turn import TurnOptions
 
 pytestmark = pytest.mark.skipif(
     "dcaf" not in sys.modules and importlib.util.find_spec("dcaf") is not None,
@@ -147,10 +148,16 @@ def test_a_seed_tools_file_loads_and_runs_unchanged(tmp_path: Path) -> None:
     agent = load_agent(str(write(tmp_path, SEED_TOOLS)))
     assert isinstance(agent, Agent)
     assert [t.name for t in agent.tools] == ["add_to_cart", "checkout", "execute_deployment"]
-    first = agent.run([user("add 2 Widgets to my cart")], session={})
+    # `tool` from dcaf.tools has DCAF's default: every tool asks before it runs.
+    assert all(t.requires_approval for t in agent.tools)
+    asked = agent.run([user("add 2 Widgets to my cart")], session={})
+    assert [p.name for p in asked.pending_tool_calls] == ["add_to_cart"]
+    assert asked.session == {}
+    approved = TurnOptions(always_approve=frozenset({"add_to_cart", "checkout"}))
+    first = agent.run([user("add 2 Widgets to my cart")], session={}, options=approved)
     assert first.text == "Added 2x Widget. Cart now has 2 items."
     assert first.session == {"cart": [{"item": "Widget", "quantity": 2}]}
-    second = agent.run([user("checkout")], session=first.session)
+    second = agent.run([user("checkout")], session=first.session, options=approved)
     assert second.text == "✅ Order placed! 2 items will be shipped."
     assert second.session == {}
     paused = agent.run([user("/execute_deployment")], session={"deployment": {}})
@@ -168,9 +175,9 @@ def test_seed_imports_give_dcaf_cli_objects() -> None:
     import dcaf_cli
 
     assert SeedSession is SeedSession2 is dcaf_cli.Session
-    assert SeedAgent is dcaf_cli.Agent
+    assert issubclass(SeedAgent, dcaf_cli.Agent)
     assert SeedResult is dcaf_cli.AgentResult
-    assert seed_tool is dcaf_cli.tool
+    assert isinstance(seed_tool(lambda: None), dcaf_cli.Tool)
     import dcaf
 
     assert dcaf.core.primitives.AgentResult is dcaf_cli.AgentResult
@@ -199,9 +206,14 @@ def test_a_seed_old_style_serve_file(tmp_path: Path) -> None:
 
 def test_a_seed_interceptors_file(tmp_path: Path) -> None:
     agent = load_agent(str(write(tmp_path, SEED_INTERCEPTORS)))
-    response = agent.run([user("recall user_name")], session={"user_name": "Alice"})
+    response = agent.run(
+        [user("recall user_name")],
+        session={"user_name": "Alice"},
+        options=TurnOptions(always_approve=frozenset({"recall"})),
+    )
     assert response.text == "user_name is 'Alice'"
-    assert response.session == {"user_name": "Alice", "request_count": 2, "had_tool_calls": False}
+    # One user turn, one request counted (request interceptors run once per run).
+    assert response.session == {"user_name": "Alice", "request_count": 1, "had_tool_calls": False}
 
 
 def test_a_seed_module_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -226,7 +238,7 @@ def test_a_file_with_agent_wins_over_a_served_function(tmp_path: Path) -> None:
 
 
 def test_the_stand_ins_step_aside_for_a_real_dcaf(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = types.ModuleType("dcaf")
+    real = types.ModuleType("dcaf", "the real one")
     for name in [m for m in sys.modules if m == "dcaf" or m.startswith("dcaf.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "dcaf", real)

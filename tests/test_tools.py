@@ -478,9 +478,7 @@ def test_decorated_function_is_still_callable_as_itself() -> None:
 
 def bad_name(store: Session) -> None: ...
 def bad_type(session: dict[str, Any]) -> None: ...
-def no_annotation(x: int, session) -> None: ...  # type: ignore[no-untyped-def]
 def in_a_list(sessions: list[Session]) -> None: ...
-def star_args(*args: int) -> None: ...
 def unknown_hint(x: "NoSuchType") -> None: ...  # type: ignore[name-defined] # noqa: F821
 
 
@@ -496,9 +494,7 @@ def opaque(x: Opaque) -> None: ...
     [
         (bad_name, r"'store' is typed Session.*rename it to `session: Session`"),
         (bad_type, r"'session' is reserved.*annotate it `session: Session`.*or rename it"),
-        (no_annotation, r"annotate it `session: Session`.*no annotation"),
         (in_a_list, r"'sessions'.*only as `session: Session`"),
-        (star_args, r"\*args is not supported"),
         (unknown_hint, r"cannot read its type hints.*NoSuchType"),
         (opaque, r"'opaque'.*parameter type cannot be used.*Opaque"),
     ],
@@ -510,6 +506,32 @@ def test_bad_signatures_fail_at_decoration(fn: Any, message: str) -> None:
     assert "\n" not in str(info.value)
     with pytest.raises(ToolDefinitionError):
         tool(description="configured")(fn)
+
+
+def test_dcaf_signatures_load_as_in_dcaf() -> None:
+    """An unannotated `session` is the session, `**kwargs` takes the arguments beyond the
+    named ones, `*args` is never filled and `platform_context` is injected."""
+
+    @tool
+    def note(text: str, session, *args: int, **kwargs: Any) -> str:  # type: ignore[no-untyped-def]
+        session.set("note", text)
+        return f"{text} {sorted(kwargs.items())} {args}"
+
+    assert set(note.parameters["properties"]) == {"text"}
+    live = Session()
+    assert note.invoke({"text": "hi", "tag": "x"}, live) == "hi [('tag', 'x')] ()"
+    assert live.to_dict() == {"note": "hi"}
+
+    @tool
+    def whoami(platform_context: dict[str, Any]) -> str:
+        return str(platform_context.get("tenant_name"))
+
+    assert whoami.parameters["properties"] == {}
+    assert whoami.requires_platform_context
+    assert whoami.invoke({}, context={"tenant_name": "acme"}) == "acme"
+    assert whoami.invoke({}) == "None"
+    with pytest.raises(ToolArgumentError, match="unknown argument 'tag'"):
+        whoami.invoke({"tag": 1})
 
 
 def test_optional_session_is_injected() -> None:

@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from dcaf_cli.models.base import Model
+from dcaf_cli.models.base import Model, ModelOptions
 from dcaf_cli.protocol.wire import WireMessage, incoming_session, parse_messages
 from dcaf_cli.runtime.interceptors import Interceptors, as_list
+from dcaf_cli.runtime.platform import run_context
 from dcaf_cli.runtime.results import (
     AgentResponse,
     AgentResult,
@@ -82,7 +83,7 @@ class _LocalAgent:
         changed in place; a dict, or by default the messages' `data.session`, is copied)."""
         wire = parse_messages(messages)
         live = _session_for(session, wire)
-        return await self._turn(wire, live, dict(context or {}), on_event, options)
+        return await self._turn(wire, live, run_context(context, wire), on_event, options)
 
     async def _turn(
         self,
@@ -121,6 +122,7 @@ class Agent(_LocalAgent):
         *,
         name: str = "agent",
         max_rounds: int = 10,
+        model_options: ModelOptions | None = None,
     ) -> None:
         self._tools = [t if isinstance(t, Tool) else tool(t) for t in tools]
         names = [t.name for t in self._tools]
@@ -135,6 +137,7 @@ class Agent(_LocalAgent):
         self.response_interceptors = as_list(response_interceptors)
         self.name = name
         self.max_rounds = max_rounds
+        self.model_options = model_options or ModelOptions()  # the agent's own region, key...
         self._resolved: Model | None = model if isinstance(model, Model) else None
 
     @property
@@ -156,8 +159,13 @@ class Agent(_LocalAgent):
         if self._resolved is None:
             from dcaf_cli.models import resolve_model
 
-            self._resolved = resolve_model(self.model if isinstance(self.model, str) else "offline")
+            spec = self.model if isinstance(self.model, str) else "offline"
+            self._resolved = resolve_model(spec, self.model_options)
         return self._resolved
+
+    def system_for(self, context: Mapping[str, Any]) -> str:
+        """The system prompt of a run with this context."""
+        return self.system_prompt
 
     async def _turn(
         self,
@@ -170,7 +178,7 @@ class Agent(_LocalAgent):
         setup = TurnSetup(
             {t.name: t for t in self._tools},
             self.resolved_model(),
-            self.system_prompt,
+            self.system_for(context),
             self.request_interceptors,
             self.response_interceptors,
         )

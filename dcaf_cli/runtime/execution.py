@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from dcaf_cli.models.base import Message, ToolCall
@@ -28,10 +29,15 @@ def format_output(result: Any) -> str:
 
 
 async def execute_call(
-    call: ToolCall, tool: Tool[..., Any] | None, session: Session, sink: EventSink | None
+    call: ToolCall,
+    tool: Tool[..., Any] | None,
+    session: Session,
+    sink: EventSink | None,
+    context: Mapping[str, Any] | None = None,
 ) -> ExecutedToolCall:
     """Run `call` and record what happened. Errors become results, never exceptions;
-    cancellation (Ctrl-C) propagates, after the tool's own changes are rolled back."""
+    cancellation (Ctrl-C) propagates, after the tool's own changes are rolled back.
+    `context` is the run's context, for a tool that declares `platform_context`."""
     if sink is not None:
         sink(ToolStarted(call.id, call.name, call.arguments))
     start = time.perf_counter()
@@ -40,7 +46,7 @@ async def execute_call(
         error = f"there is no tool named {call.name!r}"
     else:
         try:
-            output = format_output(await tool.ainvoke(call.arguments, session))
+            output = format_output(await tool.ainvoke(call.arguments, session, context))
         except Exception as exc:
             error = exception_line(exc)
     record = ExecutedToolCall(

@@ -1,10 +1,12 @@
 """Load an agent from a spec: `path/to/file.py[:name]` or `package.module[:name]`.
 
 The object found may be an `Agent`, a custom agent function `(messages, context[,
-session])`, a tool, or a list of tools. With no `:name`, the module's `agent` is used if
+session])`, a DCAF v1 agent (an object with `invoke(messages)`), a tool, or a list of
+tools. With no `:name`, the module's `agent` is used if
 it has one, else every tool the module defines. Agent files written for the DCAF framework
 (`from dcaf.core import Session`, `from dcaf.tools import tool`, ...) load unchanged: when
-the real `dcaf` package is missing, those imports are served by dcaf_cli.
+the real `dcaf` package is missing, those imports are served by dcaf_cli; when it is
+installed, its Agent and Tool objects are read into dcaf_cli's (see `compat`).
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ def load_agent(spec: str) -> AgentLike:
     """The agent a spec names, or AgentLoadError with one line naming the spec."""
     from dcaf_cli.runtime.compat import install as install_compat
     from dcaf_cli.runtime.compat import served
+    from dcaf_cli.runtime.compat.real import servers_held
 
     install_compat()
     served.clear()
     target, _, attr = spec.partition(":")
     target = SHORT_NAMES.get(target, target)
-    module = _import(target, spec)
+    with servers_held():  # a file's module-level `serve(agent)` must not start a server
+        module = _import(target, spec)
     if attr:
         if not hasattr(module, attr):
             raise AgentLoadError(f"agent {spec!r}: {target} has no {attr!r}")
@@ -44,7 +48,7 @@ def load_agent(spec: str) -> AgentLike:
         return _as_agent(module.agent, spec, "agent")
     if served:  # the file called DCAF's `serve(my_agent)`
         return _as_agent(served.pop(), spec, "the served agent")
-    tools = [v for v in vars(module).values() if isinstance(v, Tool)]
+    tools = [_as_tool(v) for v in vars(module).values() if _is_tool(v)]
     if not tools:
         raise AgentLoadError(
             f"agent {spec!r} defines no agent and no tools",
@@ -102,13 +106,32 @@ def _import_file(path: Path, spec: str) -> ModuleType:
     return module
 
 
+def _is_tool(obj: object) -> bool:
+    from dcaf_cli.runtime.compat.real import is_real_tool
+
+    return isinstance(obj, Tool) or is_real_tool(obj)
+
+
+def _as_tool(obj: Any) -> Tool[..., Any]:
+    from dcaf_cli.runtime.compat.real import read_tool
+
+    return obj if isinstance(obj, Tool) else read_tool(obj)
+
+
 def _as_agent(obj: Any, spec: str, attr: str) -> AgentLike:
+    from dcaf_cli.runtime.compat.real import is_real_agent, read_agent
+    from dcaf_cli.runtime.compat.v1 import V1Agent, is_v1_agent
+
     if isinstance(obj, Agent | FunctionAgent):
         return obj
-    if isinstance(obj, Tool):
-        return Agent(tools=[obj], name=obj.name)
-    if isinstance(obj, list | tuple) and obj and all(isinstance(t, Tool) for t in obj):
-        return Agent(tools=list(obj), name=attr)
+    if is_real_agent(obj):
+        return read_agent(obj)  # type: ignore[no-any-return]
+    if _is_tool(obj):
+        return Agent(tools=[_as_tool(obj)], name=obj.name)
+    if isinstance(obj, list | tuple) and obj and all(_is_tool(t) for t in obj):
+        return Agent(tools=[_as_tool(t) for t in obj], name=attr)
+    if is_v1_agent(obj) and not isinstance(obj, AgentLike):
+        return V1Agent(obj)
     if callable(obj) and not inspect.isclass(obj):
         params = [
             p

@@ -28,6 +28,11 @@ from dcaf_cli.runtime.interceptors import (
     LLMRequest,
     LLMResponse,
     apply_interceptors,
+    call_dicts,
+    calls_from_dicts,
+    message_dicts,
+    messages_from_dicts,
+    tool_specs,
 )
 from dcaf_cli.runtime.results import (
     AgentResponse,
@@ -109,16 +114,12 @@ class Turn:
         return await self._loop(history)
 
     async def _loop(self, history: list[Message]) -> AgentResponse:
-        specs = [ToolSpec(t.name, t.description, t.parameters) for t in self.setup.tools.values()]
+        system, specs, history = await self._intercept_request(history)
         for n in range(1, self.options.max_rounds + 1):
             if self.sink is not None:
                 self.sink(ModelRound(n))
-            request = LLMRequest(
-                list(history), specs, self.setup.system_prompt, self.session, self.context
-            )
-            request = await apply_interceptors(self.setup.request_interceptors, request)
             reply = await self.setup.model.complete(
-                ModelRequest(request.system, request.messages, request.tools), self._on_text
+                ModelRequest(system, list(history), specs), self._on_text
             )
             if reply.usage is not None:
                 self.usage.update(reply.usage.as_dict())
@@ -127,11 +128,13 @@ class Turn:
             usage = reply.usage.as_dict() if reply.usage is not None else None
             response = await apply_interceptors(
                 self.setup.response_interceptors,
-                LLMResponse(reply.text, reply.tool_calls, self.session, usage, self.context),
+                LLMResponse(
+                    reply.text, call_dicts(reply.tool_calls), usage, reply, self.session, self.context
+                ),
             )
             if not response.tool_calls:
                 return self._response(response.text)
-            calls = [self._unique(c) for c in response.tool_calls]
+            calls = [self._unique(c) for c in calls_from_dicts(response.tool_calls)]
             history.append(Message("assistant", response.text, tool_calls=calls))
             pending = await self._run_calls(calls, history, ask_missing=reply.ask_missing)
             if pending:
@@ -140,6 +143,27 @@ class Turn:
             f"the model called tools for {self.options.max_rounds} rounds without replying; "
             "the turn was rolled back"
         )
+
+    async def _intercept_request(
+        self, history: list[Message]
+    ) -> tuple[str, list[ToolSpec], list[Message]]:
+        """The request interceptors, once per run (as DCAF runs them): the system prompt,
+        tools and messages they leave are the ones every model call of this run gets."""
+        tools = list(self.setup.tools.values())
+        if not self.setup.request_interceptors:
+            return self.setup.system_prompt, tool_specs(tools), history
+        request = await apply_interceptors(
+            self.setup.request_interceptors,
+            LLMRequest(
+                message_dicts(history),
+                tools,
+                self.setup.system_prompt or None,
+                self.context,
+                self.session,
+            ),
+        )
+        self.context = request.context
+        return request.system or "", tool_specs(request.tools), messages_from_dicts(request.messages)
 
     async def _run_calls(
         self, calls: list[ToolCall], history: list[Message], *, ask_missing: bool
@@ -172,7 +196,8 @@ class Turn:
         return pending
 
     async def _execute(self, call: ToolCall, history: list[Message]) -> None:
-        record = await execute_call(call, self.setup.tools.get(call.name), self.session, self.sink)
+        tool = self.setup.tools.get(call.name)
+        record = await execute_call(call, tool, self.session, self.sink, self.context)
         self.executed.append(record)
         history.append(result_message(record))
 

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
-from dcaf_cli.errors import ToolDefinitionError
+from dcaf_cli.errors import ToolArgumentError, ToolDefinitionError
 from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import error_location
 
 SESSION_PARAM = "session"
+CONTEXT_PARAM = "platform_context"  # DCAF's name: the run's context, injected like the session
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,24 +40,39 @@ class Param:
     json_type: str  # "string", "integer", "number", "boolean", "array", "object" or ""
 
 
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What a tool's signature says: what is injected, what the model fills."""
+
+    wants_session: bool
+    wants_context: bool  # a `platform_context` parameter
+    accepts_extra: bool  # `**kwargs`: arguments beyond the named ones are passed on
+    params: tuple[Param, ...]
+    model: type[BaseModel]
+
+
 # -- signature inspection --------------------------------------------------------------
 
 
 def inspect_signature(
     fn: Callable[..., Any], tool_name: str, param_docs: Mapping[str, str]
-) -> tuple[bool, tuple[Param, ...], type[BaseModel]]:
+) -> Signature:
     try:
         hints = typing.get_type_hints(fn, include_extras=True)
     except Exception as exc:  # an annotation that does not resolve (a typo, a missing import)
         raise ToolDefinitionError(f"tool {tool_name!r}: cannot read its type hints: {exc}") from exc
-    wants_session = False
+    wants_session = wants_context = accepts_extra = False
     params: list[Param] = []
     fields: dict[str, Any] = {}
     for pname, p in inspect.signature(fn).parameters.items():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise ToolDefinitionError(
-                f"tool {tool_name!r}: *{pname} is not supported; give every argument a name"
-            )
+        if p.kind == p.VAR_POSITIONAL:  # never filled: the model names every argument
+            continue
+        if p.kind == p.VAR_KEYWORD:
+            accepts_extra = True
+            continue
+        if pname == CONTEXT_PARAM:
+            wants_context = True
+            continue
         annotation = hints.get(pname, Any)
         if _check_session_param(tool_name, pname, annotation, p):
             wants_session = True
@@ -74,14 +91,16 @@ def inspect_signature(
                 required,
                 None if required else p.default,
                 description,
-                _choices(annotation),
-                _json_type(annotation),
+                choices_of(annotation),
+                json_type_of(annotation),
             )
         )
     model = create_model(
         f"{tool_name}_arguments",
         __config__=ConfigDict(
-            extra="forbid", populate_by_name=False, arbitrary_types_allowed=False
+            extra="allow" if accepts_extra else "forbid",
+            populate_by_name=False,
+            arbitrary_types_allowed=False,
         ),
         **fields,
     )
@@ -90,7 +109,7 @@ def inspect_signature(
         dataclasses.replace(p, description=model.model_fields[f"p_{i}"].description or "")
         for i, p in enumerate(params)
     )
-    return wants_session, described, model
+    return Signature(wants_session, wants_context, accepts_extra, described, model)
 
 
 def _is_session_type(annotation: Any) -> bool:
@@ -105,13 +124,14 @@ def _is_session_type(annotation: Any) -> bool:
 
 
 def _check_session_param(tool_name: str, pname: str, annotation: Any, p: inspect.Parameter) -> bool:
+    if pname == SESSION_PARAM and p.annotation is inspect.Parameter.empty:
+        return True  # written without an annotation, as in DCAF's examples: still the session
     is_session_type = _is_session_type(annotation)
     if pname == SESSION_PARAM and not is_session_type:
-        got = "no annotation" if p.annotation is inspect.Parameter.empty else f"{annotation!r}"
         raise ToolDefinitionError(
             f"tool {tool_name!r}: the parameter 'session' is reserved for the injected session; "
             f"annotate it `session: Session` (from dcaf_cli import Session), or rename it "
-            f"if it is an ordinary argument (it has {got})"
+            f"if it is an ordinary argument (it has {annotation!r})"
         )
     if is_session_type and pname != SESSION_PARAM:
         raise ToolDefinitionError(
@@ -145,7 +165,7 @@ def _strip_annotated(annotation: Any) -> Any:
     return annotation
 
 
-def _choices(annotation: Any) -> tuple[Any, ...]:
+def choices_of(annotation: Any) -> tuple[Any, ...]:
     annotation = _strip_annotated(annotation)
     if get_origin(annotation) is Literal:
         return tuple(get_args(annotation))
@@ -153,7 +173,7 @@ def _choices(annotation: Any) -> tuple[Any, ...]:
         return tuple(m.value for m in annotation)
     args = [a for a in get_args(annotation) if a is not type(None)]
     if len(args) == 1:  # Optional[Literal[...]]
-        return _choices(args[0])
+        return choices_of(args[0])
     return ()
 
 
@@ -170,15 +190,15 @@ _JSON_TYPES: tuple[tuple[type, str], ...] = (
 )
 
 
-def _json_type(annotation: Any) -> str:
+def json_type_of(annotation: Any) -> str:
     annotation = _strip_annotated(annotation)
-    choices = _choices(annotation)
+    choices = choices_of(annotation)
     if choices:
-        return _json_type(type(choices[0]))
+        return json_type_of(type(choices[0]))
     origin = get_origin(annotation) or annotation
     args = [a for a in get_args(annotation) if a is not type(None)]
     if origin in (typing.Union, types.UnionType) and len(args) == 1:
-        return _json_type(args[0])
+        return json_type_of(args[0])
     if isinstance(origin, type):
         for py, name in _JSON_TYPES:
             if issubclass(origin, py):
@@ -240,3 +260,19 @@ def clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
     if kept:
         cleaned["$defs"] = kept
     return cleaned
+
+
+def argument_error(tool_name: str, exc: ValidationError) -> ToolArgumentError:
+    """Pydantic's errors as one line: missing, unknown and bad arguments by name."""
+    problems: list[str] = []
+    missing: list[str] = []
+    for err in exc.errors():
+        where = error_location(err["loc"], "arguments")
+        if err["type"] == "missing" and len(err["loc"]) == 1:
+            missing.append(where)
+            problems.append(f"missing required argument {where!r}")
+        elif err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
+            problems.append(f"unknown argument {where!r}")
+        else:
+            problems.append(f"argument {where!r}: {err['msg']} (got {err.get('input')!r:.60})")
+    return ToolArgumentError(tool_name, problems, missing=missing)

@@ -16,11 +16,17 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 from pydantic import PydanticUserError, ValidationError
 
-from dcaf_cli.errors import ToolArgumentError, ToolDefinitionError
+from dcaf_cli.errors import ToolDefinitionError
 from dcaf_cli.session.session import Session
-from dcaf_cli.session.text import error_location
 from dcaf_cli.tools.docstrings import parse_docstring
-from dcaf_cli.tools.signature import SESSION_PARAM, clean_schema, inspect_signature
+from dcaf_cli.tools.given_schema import given_schema
+from dcaf_cli.tools.signature import (
+    CONTEXT_PARAM,
+    SESSION_PARAM,
+    argument_error,
+    clean_schema,
+    inspect_signature,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,34 +37,48 @@ class Tool(typing.Generic[P, R]):
 
     def __init__(
         self,
-        fn: Callable[P, R],
+        func: Callable[P, R],
         *,
         name: str | None = None,
         description: str | None = None,
         requires_approval: bool = False,
+        schema: Any = None,
+        input_schema: Any = None,
     ) -> None:
-        if not callable(fn):
-            raise ToolDefinitionError(f"@tool needs a function, got {fn!r}")
-        functools.update_wrapper(self, fn)
-        self.fn = fn
-        self._call: Callable[..., Any] = fn  # called with validated keyword arguments
-        self.name = name or fn.__name__
-        summary, param_docs = parse_docstring(fn.__doc__)
-        self.description = description or summary or self.name.replace("_", " ")
+        if not callable(func) or isinstance(func, type):
+            raise ToolDefinitionError(f"@tool needs a function, got {func!r}")
+        functools.update_wrapper(self, func)
+        self.fn = func
+        self._call: Callable[..., Any] = func  # called with validated keyword arguments
+        given = schema if schema is not None else input_schema
+        self.name = name or func.__name__
+        spec = given_schema(given, self.name) if given is not None else None
+        if spec is not None and spec.name and not name:
+            self.name = spec.name
+        summary, param_docs = parse_docstring(func.__doc__)
+        self.description = (
+            description or (spec and spec.description) or summary or self.name.replace("_", " ")
+        )
         self.requires_approval = requires_approval
-        self.is_async = inspect.iscoroutinefunction(fn)
+        self.is_async = inspect.iscoroutinefunction(func)
         try:
-            self.wants_session, self.params, self.input_model = inspect_signature(
-                fn, self.name, param_docs
-            )
-            schema = self.input_model.model_json_schema(by_alias=True)
+            sig = inspect_signature(func, self.name, param_docs)
+            schema_json = sig.model.model_json_schema(by_alias=True) if spec is None else {}
         except PydanticUserError as exc:  # a parameter type pydantic cannot validate or describe
             raise ToolDefinitionError(
                 f"tool {self.name!r}: a parameter type cannot be used: "
                 f"{exc.message.splitlines()[0]} Use JSON "
                 "types, Literal, Enum, Pydantic models or dataclasses"
             ) from exc
-        self.parameters: dict[str, Any] = clean_schema(schema)
+        self.wants_session, self.wants_context = sig.wants_session, sig.wants_context
+        self.input_model = sig.model
+        self._signature = sig
+        self._given = spec
+        # A given schema wins over the signature: it is what the model sees and checks.
+        self.params = spec.params if spec is not None else sig.params
+        self.parameters: dict[str, Any] = (
+            spec.parameters if spec is not None else clean_schema(schema_json)
+        )
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.fn(*args, **kwargs)
@@ -70,11 +90,21 @@ class Tool(typing.Generic[P, R]):
 
     def validate(self, arguments: Mapping[str, Any] | None) -> dict[str, Any]:
         """Validated, coerced keyword arguments (`"2"` becomes `2`), without the session."""
+        if self._given is not None:
+            checked = self._given.validate(arguments or {})
+            return {k: v for k, v in checked.items() if self._accepts(k)}
         try:
             model = self.input_model.model_validate(dict(arguments or {}))
         except ValidationError as exc:
-            raise _argument_error(self.name, exc) from None
-        return {p.name: getattr(model, f"p_{i}") for i, p in enumerate(self.params)}
+            raise argument_error(self.name, exc) from None
+        kwargs = {p.name: getattr(model, f"p_{i}") for i, p in enumerate(self.params)}
+        return {**(model.model_extra or {}), **kwargs}  # extras only reach a **kwargs tool
+
+    def _accepts(self, name: str) -> bool:
+        """Whether the function takes an argument of this name (a given schema may name
+        more than the function declares, as DCAF allows)."""
+        sig = self._signature
+        return sig.accepts_extra or any(p.name == name for p in sig.params)
 
     def missing(self, arguments: Mapping[str, Any] | None) -> list[str]:
         """Required parameters absent from `arguments`."""
@@ -84,22 +114,29 @@ class Tool(typing.Generic[P, R]):
     # -- calling ---------------------------------------------------------------------
 
     def invoke(
-        self, arguments: Mapping[str, Any] | None = None, session: Session | None = None
+        self,
+        arguments: Mapping[str, Any] | None = None,
+        session: Session | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Validate `arguments` and call the tool; a failing tool leaves `session` untouched."""
+        """Validate `arguments` and call the tool; a failing tool leaves `session` untouched.
+        `context` reaches a `platform_context` parameter."""
         if self.is_async:
-            return _run_coroutine(self.ainvoke(arguments, session))
-        kwargs = self._kwargs(arguments, session)
+            return _run_coroutine(self.ainvoke(arguments, session, context))
+        kwargs = self._kwargs(arguments, session, context)
         if session is None:
             return self._call(**kwargs)
         with session.transaction():
             return self._call(**kwargs)
 
     async def ainvoke(
-        self, arguments: Mapping[str, Any] | None = None, session: Session | None = None
+        self,
+        arguments: Mapping[str, Any] | None = None,
+        session: Session | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> Any:
         """`invoke` for event loops: awaits async tools, calls sync ones."""
-        kwargs = self._kwargs(arguments, session)
+        kwargs = self._kwargs(arguments, session, context)
         tx = session.transaction() if session is not None else None
         try:
             result = self._call(**kwargs)
@@ -114,19 +151,55 @@ class Tool(typing.Generic[P, R]):
         return result
 
     def _kwargs(
-        self, arguments: Mapping[str, Any] | None, session: Session | None
+        self,
+        arguments: Mapping[str, Any] | None,
+        session: Session | None,
+        context: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         kwargs = self.validate(arguments)
         if self.wants_session:
             kwargs[SESSION_PARAM] = session if session is not None else Session()
+        if self.wants_context:
+            kwargs[CONTEXT_PARAM] = dict(context or {})
         return kwargs
+
+    # -- DCAF's Tool object API ------------------------------------------------------
+
+    @property
+    def func(self) -> Callable[P, R]:
+        return self.fn
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return self.parameters
+
+    @property
+    def requires_platform_context(self) -> bool:
+        return self.wants_context
+
+    def get_schema(self) -> dict[str, Any]:
+        """The tool as a model is told about it: name, description, input schema."""
+        return {"name": self.name, "description": self.description, "input_schema": self.parameters}
+
+    def get_input_schema(self) -> dict[str, Any]:
+        return self.parameters
+
+    def execute(
+        self, input_args: Mapping[str, Any], platform_context: Mapping[str, Any] | None = None
+    ) -> str:
+        """Validate and run, with the result as text (DCAF's `Tool.execute`)."""
+        return str(self.invoke(input_args, context=platform_context))
 
 
 @overload
 def tool(fn: Callable[P, R], /) -> Tool[P, R]: ...
 @overload
 def tool(
-    *, name: str | None = None, description: str | None = None, requires_approval: bool = False
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    requires_approval: bool = False,
+    schema: Any = None,
 ) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
 
 
@@ -137,32 +210,26 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     requires_approval: bool = False,
+    schema: Any = None,
 ) -> Tool[P, R] | Callable[[Callable[P, R]], Tool[P, R]]:
     """Make a function a tool: `@tool` or `@tool(description=..., requires_approval=True)`.
 
     A parameter `session: Session` receives the conversation's session and is hidden from
-    the model; every other parameter is filled by the model and validated first.
+    the model, as does `platform_context` (the run's context); every other parameter is
+    filled by the model and validated first. `schema=` (a Pydantic model class, a JSON
+    Schema dict or a whole tool spec) replaces the schema the signature would give.
     """
 
     def wrap(f: Callable[P, R]) -> Tool[P, R]:
-        return Tool(f, name=name, description=description, requires_approval=requires_approval)
+        return Tool(
+            f,
+            name=name,
+            description=description,
+            requires_approval=requires_approval,
+            schema=schema,
+        )
 
     return wrap(fn) if fn is not None else wrap
-
-
-def _argument_error(tool_name: str, exc: ValidationError) -> ToolArgumentError:
-    problems: list[str] = []
-    missing: list[str] = []
-    for err in exc.errors():
-        where = error_location(err["loc"], "arguments")
-        if err["type"] == "missing" and len(err["loc"]) == 1:
-            missing.append(where)
-            problems.append(f"missing required argument {where!r}")
-        elif err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
-            problems.append(f"unknown argument {where!r}")
-        else:
-            problems.append(f"argument {where!r}: {err['msg']} (got {err.get('input')!r:.60})")
-    return ToolArgumentError(tool_name, problems, missing=missing)
 
 
 def _run_coroutine(coro: Awaitable[R]) -> R:

@@ -1,0 +1,80 @@
+"""DCAF agent files, run unchanged.
+
+Without the real `dcaf` package, dcaf-cli serves DCAF's imports itself (`dcaf`,
+`dcaf.core`, `dcaf.tools`, `dcaf.core.interceptors`, `dcaf.agent_server`,
+`dcaf.schemas.messages`, ...): see `names` for the table. With `dcaf` installed, its own
+objects load and are read into dcaf-cli's (`real`). Either way, loading a file never
+starts a server: `serve(agent)` and `create_app(agent)` only note the agent (`served`).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+from dcaf_cli.runtime.compat.names import missing, tables
+from dcaf_cli.runtime.compat.served import serve, served
+
+__all__ = ["install", "is_stand_in", "notes", "serve", "served"]
+
+DOC = "dcaf-cli's stand-in for the DCAF framework"
+
+
+def is_stand_in() -> bool:
+    module = sys.modules.get("dcaf")
+    return module is not None and getattr(module, "__doc__", None) == DOC
+
+
+def real_dcaf_installed() -> bool:
+    if is_stand_in():
+        return False
+    return "dcaf" in sys.modules or importlib.util.find_spec("dcaf") is not None
+
+
+def install() -> None:
+    """Register the stand-in modules, unless the real `dcaf` is importable."""
+    if is_stand_in() or real_dcaf_installed():
+        return
+    for name, attrs in tables().items():
+        _register(name, attrs)
+    sys.meta_path.append(_Elsewhere())
+
+
+def _register(name: str, attrs: dict[str, Any]) -> ModuleType:
+    module = ModuleType(name, DOC)
+    module.__path__ = []
+    module.__dict__.update(attrs)
+    module.__getattr__ = missing(name)  # type: ignore[method-assign]
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
+    return module
+
+
+class _Elsewhere(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Any other `dcaf.*` module: importable, but each name in it fails with one line."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith("dcaf.") or not is_stand_in():
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return _register(spec.name, {})
+
+    def exec_module(self, module: ModuleType) -> None:
+        return None
+
+
+def notes(agent: object) -> list[str]:
+    """What a DCAF agent was given that has no effect here (said once, when it loads)."""
+    found: list[str] = getattr(agent, "notes", None) or []
+    return list(found)
