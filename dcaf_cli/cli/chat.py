@@ -13,10 +13,12 @@ from pathlib import Path
 from rich.console import Console
 
 from dcaf_cli import settings as dcaf_settings
+from dcaf_cli.cli.context import META_KEY, merged_context
 from dcaf_cli.conversation import Conversation
 from dcaf_cli.errors import ExitStatus, UsageError
 from dcaf_cli.models.base import ModelOptions
 from dcaf_cli.runtime.agent import Agent, AgentLike
+from dcaf_cli.runtime.compat import agent_notes
 from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
 from dcaf_cli.store.filestore import SessionStore
 from dcaf_cli.store.sessionfile import SessionFile, new_session_file
@@ -38,6 +40,8 @@ class ChatSettings:
     profile: str | None = None
     debug: bool = False
     interactive: bool = True
+    context: list[str] = field(default_factory=list)  # KEY=VALUE
+    context_file: Path | None = None
 
 
 def _model_flags(settings: ChatSettings) -> list[str]:
@@ -104,9 +108,17 @@ def open_conversation(settings: ChatSettings) -> Conversation:
         if store is not None:
             store.close()
         raise
+    try:
+        context = merged_context(doc.meta.get(META_KEY), settings.context_file, settings.context)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
     doc.meta["agent"] = spec
     doc.meta["model"] = agent.model_name
-    conversation = Conversation(agent, doc, store)
+    if context:
+        doc.meta[META_KEY] = context
+    conversation = Conversation(agent, doc, store, context=context)
     # An explicit `--approve no` wins over the file's standing approvals.
     conversation.honour_standing_approvals = settings.approve is not False
     return conversation
@@ -114,6 +126,10 @@ def open_conversation(settings: ChatSettings) -> Conversation:
 
 def start_chat(settings: ChatSettings) -> ExitStatus:
     conversation = open_conversation(settings)
+    for note in agent_notes(conversation.agent, conversation.doc.meta.get("agent", "")):
+        Console(stderr=True).print(
+            f"dcaf: note: {note}", markup=False, highlight=False, soft_wrap=True
+        )
     try:
         if settings.interactive:
             return _interactive(conversation, settings)

@@ -23,6 +23,7 @@ EXAMPLES = (
     "  dcaf run dcaf_cli.examples.deploy -m 'start a deployment to staging' --json\n\n"
     "  dcaf run shop --model openai:gpt-4o-mini --session cart.json\n\n"
     "  echo 'add 2 widgets' | dcaf run shop --session cart.json\n\n"
+    "  dcaf run agents/k8s.py --context tenant_name=acme --context k8s_namespace=web\n\n"
     "  dcaf run --url http://127.0.0.1:8000 --session remote.json\n\n" + EXIT_CODES
 )
 
@@ -122,6 +123,25 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
         str | None,
         typer.Option("--profile", help="AWS profile for bedrock: models (default: AWS_PROFILE)."),
     ] = None,
+    context: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--context",
+            help="KEY=VALUE for the platform context (tenant_name, k8s_namespace, ...) that a "
+            "tool's `platform_context` parameter receives; repeatable. Kept in the session "
+            "file for later runs.",
+            show_default=False,
+        ),
+    ] = None,
+    context_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--context-file",
+            help="A JSON object of platform context values (--context pairs win over it).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     debug: Annotated[
         bool,
         typer.Option(
@@ -157,6 +177,8 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
         profile=profile,
         debug=state.debug,
         interactive=not message and sys.stdin.isatty(),
+        context=list(context or []),
+        context_file=context_file,
     )
     status = start_chat(settings)
     if status != ExitStatus.OK:

@@ -39,10 +39,14 @@ def tools(
 ) -> None:
     """List an agent's tools: what each does, its parameters (type, required or default,
     allowed values) and whether it asks for approval before it runs."""
+    from dcaf_cli.runtime.compat import agent_notes
     from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
 
     spec = agent or DEFAULT_AGENT
-    found = load_agent(spec).tools
+    loaded = load_agent(spec)
+    for note in agent_notes(loaded, spec):
+        typer.echo(f"dcaf: note: {note}", err=True)
+    found = loaded.tools
     if json_output:
         print_json(
             [

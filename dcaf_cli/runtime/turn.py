@@ -258,7 +258,7 @@ class Turn:
         if tool is None:
             return None
         types = {p.name: p.json_type for p in tool.params}
-        call = parse_slash_call(last.content, types)
+        call = parse_slash_call(last.content, types, open_keys=tool.accepts_extra)
         if not tool.missing(call.arguments):
             # A typo in a call the user typed is theirs, not a result for a model to read:
             # the turn fails (nothing recorded) with the problem in one line.

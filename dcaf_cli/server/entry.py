@@ -34,6 +34,7 @@ from fastapi import FastAPI
 from dcaf_cli import settings
 from dcaf_cli.errors import UsageError
 from dcaf_cli.runtime.agent import AgentLike
+from dcaf_cli.runtime.compat import agent_notes
 from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
 from dcaf_cli.server.app import create_app
 from dcaf_cli.server.intake import DEFAULT_MAX_BODY
@@ -127,6 +128,8 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
     host, port, level, workers = options.host, options.port, options.log_level, options.workers
     with shared_ledger(workers):
         if announce is not None:
+            for note in agent_notes(agent, spec):
+                announce(f"note: {note}")
             where = f"http://{host}:{port}"
             announce(
                 f"serving {agent.name} ({agent.model_name}) at {where}/api/chat (Ctrl-C stops)"

@@ -43,8 +43,11 @@ def split_slash(text: str) -> tuple[str, str] | None:
     return match.group(1), (match.group(2) or "").strip()
 
 
-def parse_slash_call(text: str, param_types: Mapping[str, str]) -> SlashCall:
-    """Parse `/name args...` for a tool whose parameters (in order) have these JSON types."""
+def parse_slash_call(
+    text: str, param_types: Mapping[str, str], *, open_keys: bool = False
+) -> SlashCall:
+    """Parse `/name args...` for a tool whose parameters (in order) have these JSON types;
+    `open_keys` for a tool that also takes other named arguments (`**kwargs`)."""
     param_names = list(param_types)
 
     def value(pname: str, raw: str) -> Any:
@@ -64,7 +67,7 @@ def parse_slash_call(text: str, param_types: Mapping[str, str]) -> SlashCall:
         match = _KEY.match(token)
         if match and match.group(1) in param_names:
             arguments[match.group(1)] = value(match.group(1), match.group(2))
-        elif match and not param_names:
+        elif match and (open_keys or not param_names):
             arguments[match.group(1)] = parse_value(match.group(2))
         else:
             positional.append(token)

@@ -71,6 +71,7 @@ class Tool(typing.Generic[P, R]):
                 "types, Literal, Enum, Pydantic models or dataclasses"
             ) from exc
         self.wants_session, self.wants_context = sig.wants_session, sig.wants_context
+        self.accepts_extra = sig.accepts_extra  # `**kwargs`: other named arguments pass on
         self.input_model = sig.model
         self._signature = sig
         self._given = spec

@@ -20,7 +20,7 @@ from typing import Any
 from dcaf_cli.runtime.compat.names import missing, tables
 from dcaf_cli.runtime.compat.served import serve, served
 
-__all__ = ["install", "is_stand_in", "notes", "serve", "served"]
+__all__ = ["agent_notes", "install", "is_stand_in", "serve", "served"]
 
 DOC = "dcaf-cli's stand-in for the DCAF framework"
 
@@ -74,7 +74,10 @@ class _Elsewhere(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
 
-def notes(agent: object) -> list[str]:
-    """What a DCAF agent was given that has no effect here (said once, when it loads)."""
+def agent_notes(agent: object, spec: str) -> list[str]:
+    """What a DCAF agent was given that has no effect here: one line, said once, when the
+    command loads it (empty for every other agent)."""
     found: list[str] = getattr(agent, "notes", None) or []
-    return list(found)
+    if not found:
+        return []
+    return [f"{spec}: Agent({', '.join(found)}) has no effect in dcaf-cli"]

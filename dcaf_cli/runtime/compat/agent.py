@@ -119,10 +119,10 @@ def _notes(provider: str | None, other: Mapping[str, Any]) -> list[str]:
     notes = []
     if provider is not None and provider not in PROVIDERS:
         known = ", ".join(PROVIDERS)
-        notes.append(f"provider={provider!r} (dcaf-cli offers {known}; the model is offline)")
+        notes.append(f"provider={provider!r}: dcaf-cli offers {known}")
     for key, value in other.items():
         if key not in NO_EFFECT_DEFAULTS:
             raise TypeError(f"Agent() got an unexpected keyword argument {key!r}")
         if value != NO_EFFECT_DEFAULTS[key]:
-            notes.append(f"{key}=")
+            notes.append(f"{key}=...")
     return notes
