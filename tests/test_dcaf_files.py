@@ -160,9 +160,7 @@ def test_a_provider_agent_runs_offline_with_model_and_notes_what_has_no_effect(
     assert result.code == 0, result.err
     assert "Weather in Paris: Sunny, 72F" in result.out
     notes = [line for line in result.err.splitlines() if line.startswith("dcaf: note:")]
-    assert notes == [
-        f"dcaf: note: {BEDROCK}: Agent(model_config=...) has no effect in dcaf-cli"
-    ]
+    assert notes == [f"dcaf: note: {BEDROCK}: Agent(model_config=...) has no effect in dcaf-cli"]
     assert json.loads(file.read_text())["meta"]["model"] == "offline"
 
 
@@ -198,7 +196,7 @@ def test_dcaf_tools_shows_which_tools_ask(capsys: pytest.CaptureFixture[str]) ->
     assert result.code == 0, result.err
     lines = [line for line in result.out.splitlines() if line and not line.startswith(" ")]
     assert lines[1:] == ["add_item", "remove_item", "place_order  asks for approval"]
-    assert "one of: \"Widget\", \"Gadget\"" in result.out
+    assert 'one of: "Widget", "Gadget"' in result.out
     schemas = json.loads(invoke(capsys, "tools", SHOP, "--json").out)
     assert schemas[2]["parameters"]["properties"] == {
         "express": {"type": "boolean", "default": False}

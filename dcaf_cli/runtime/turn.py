@@ -129,7 +129,12 @@ class Turn:
             response = await apply_interceptors(
                 self.setup.response_interceptors,
                 LLMResponse(
-                    reply.text, call_dicts(reply.tool_calls), usage, reply, self.session, self.context
+                    reply.text,
+                    call_dicts(reply.tool_calls),
+                    usage,
+                    reply,
+                    self.session,
+                    self.context,
                 ),
             )
             if not response.tool_calls:
@@ -163,7 +168,11 @@ class Turn:
             ),
         )
         self.context = request.context
-        return request.system or "", tool_specs(request.tools), messages_from_dicts(request.messages)
+        return (
+            request.system or "",
+            tool_specs(request.tools),
+            messages_from_dicts(request.messages),
+        )
 
     async def _run_calls(
         self, calls: list[ToolCall], history: list[Message], *, ask_missing: bool

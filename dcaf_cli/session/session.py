@@ -188,12 +188,13 @@ class Session:
 
         With `as_type`, the stored JSON is validated into that type: a Pydantic model, a
         dataclass, `list[Model]`, `dict[str, Model]`, an enum, a `datetime` — anything
-        Pydantic can validate. A value that does not fit raises `SessionValueError`.
+        Pydantic can validate. A stored `None` is `None`, as in DCAF. A value that does not
+        fit raises `SessionValueError` (DCAF would hand back the raw value: we say so).
         """
         value = self._data.get(key, MISSING)  # not try/except: a miss would cost 2x a hit
         if isinstance(value, _Missing):
             return default
-        if as_type is None:
+        if as_type is None or value is None:
             return copy_json(value)
         try:
             # A copy: `as_type=list`, `Any` or a model field typed `dict` would otherwise
@@ -202,7 +203,8 @@ class Session:
         except ValidationError as exc:
             problems = validation_problems(exc, "value", limit=3)
             raise SessionValueError(
-                f"session key {key!r} does not fit {_type_name(as_type)}: {problems}"
+                f"session key {key!r} does not fit {_type_name(as_type)}: {problems} "
+                "(DCAF would return the stored value unconverted)"
             ) from None
 
     def has(self, key: str) -> bool:

@@ -107,7 +107,9 @@ def _from_json_schema(schema: dict[str, Any], tool_name: str) -> GivenSchema:
     try:
         Draft202012Validator.check_schema(parameters)
     except SchemaError as exc:
-        raise ToolDefinitionError(f"tool {tool_name!r}: schema= is not valid: {exc.message}") from exc
+        raise ToolDefinitionError(
+            f"tool {tool_name!r}: schema= is not valid: {exc.message}"
+        ) from exc
     checker = Draft202012Validator(parameters)
     required = set(parameters.get("required") or [])
 

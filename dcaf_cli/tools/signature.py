@@ -115,12 +115,21 @@ def inspect_signature(
 def _is_session_type(annotation: Any) -> bool:
     """`Session`, `Session | None` or `Annotated[Session, ...]` — not `list[Session]`."""
     annotation = _strip_annotated(annotation)
-    if annotation is Session:
+    if annotation is Session or _is_dcaf_session(annotation):
         return True
     if get_origin(annotation) in (typing.Union, types.UnionType):
         args = [a for a in get_args(annotation) if a is not type(None)]
         return len(args) == 1 and _is_session_type(args[0])
     return False
+
+
+def _is_dcaf_session(annotation: Any) -> bool:
+    """The real DCAF's Session class (when DCAF is installed): the session too."""
+    return (
+        isinstance(annotation, type)
+        and annotation.__name__ == "Session"
+        and annotation.__module__.split(".")[0] == "dcaf"
+    )
 
 
 def _check_session_param(tool_name: str, pname: str, annotation: Any, p: inspect.Parameter) -> bool:

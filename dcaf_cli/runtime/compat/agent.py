@@ -49,7 +49,7 @@ class DcafAgent(Agent):
     """An `Agent` built with DCAF's arguments; `run` is awaitable inside an event loop and
     synchronous outside one, as DCAF's docs use it both ways."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 (DCAF's signature: its first arguments are positional)
         self,
         tools: Sequence[Any] | None = None,
         model: str | None = None,
@@ -85,7 +85,7 @@ class DcafAgent(Agent):
         text = extra(dict(context)) if callable(extra) else extra
         return "\n\n".join(p for p in (self.system_prompt, text) if p)
 
-    def run(  # type: ignore[override]  # DCAF's signature: awaitable in a loop
+    def run(  # DCAF's signature: awaitable in a loop
         self,
         messages: Messages | str,
         context: Mapping[str, Any] | None = None,
@@ -99,7 +99,7 @@ class DcafAgent(Agent):
             return run_sync(coro)
         return coro
 
-    async def chat(  # type: ignore[override]
+    async def chat(  # type: ignore[override]  # DCAF's chat is a coroutine
         self, messages: Messages | str, context: Any = None, session: Any = None
     ) -> dict[str, Any]:
         response: AgentResponse = await self.arun(

@@ -17,9 +17,7 @@ from dcaf_cli.tools.tool import Tool
 
 
 def _is_schema(value: object) -> bool:
-    return isinstance(value, Mapping) or (
-        isinstance(value, type) and issubclass(value, BaseModel)
-    )
+    return isinstance(value, Mapping) or (isinstance(value, type) and issubclass(value, BaseModel))
 
 
 def dcaf_tool(
