@@ -67,7 +67,8 @@ def test_the_decorator_takes_dcaf_s_three_schema_forms() -> None:
         return a * 2
 
     by_spec = tool(schema=spec)(lambda a: a * 2)
-    assert double.requires_approval and by_spec.requires_approval  # DCAF's default
+    assert double.requires_approval  # DCAF's default
+    assert by_spec.requires_approval
     assert (by_spec.name, by_spec.description) == ("times_two", "Double it")
     assert by_spec.invoke({"a": 4}) == 8
     with pytest.raises(ToolArgumentError, match="argument 'a': -1 is less than the minimum of 0"):
@@ -116,7 +117,8 @@ def test_agent_arguments_map_or_are_noted() -> None:
         system_prompt="Be kind.",
         system_context=lambda ctx: f"Tenant: {ctx.get('tenant_name')}",
     )
-    assert agent.model is None and agent.model_name == "offline"
+    assert agent.model is None
+    assert agent.model_name == "offline"
     assert agent.model_options.region == "us-west-2"
     assert agent.model_options.profile == "prod"
     assert agent.name == "dcaf-agent"

@@ -23,7 +23,7 @@ from dcaf_cli.runtime.loader import load_agent
 
 REAL = Path(__file__).parent / "fakes" / "real_dcaf"
 
-AGENT_FILE = '''
+AGENT_FILE = """
 from dcaf.core import Agent, InterceptorError, Session, serve
 from dcaf.tools import tool
 
@@ -54,7 +54,7 @@ agent = Agent(
     request_interceptors=[guard],
 )
 serve(agent)
-'''
+"""
 
 
 @pytest.fixture

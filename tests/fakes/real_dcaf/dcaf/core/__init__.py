@@ -19,13 +19,29 @@ class InterceptorError(Exception):
 
 
 class Agent:
-    def __init__(self, tools=None, model="us.anthropic.claude-3-5-sonnet-20240620-v1:0",
-                 provider="bedrock", framework="agno", system_prompt=None, system_context=None,
-                 model_config=None, request_interceptors=None, response_interceptors=None,
-                 on_interceptor_error="abort", aws_profile=None, aws_region=None,
-                 aws_access_key=None, aws_secret_key=None, api_key=None,
-                 google_project_id=None, google_location=None, name=None, description=None,
-                 system_events=None):
+    def __init__(
+        self,
+        tools=None,
+        model="us.anthropic.claude-3-5-sonnet-20240620-v1:0",
+        provider="bedrock",
+        framework="agno",
+        system_prompt=None,
+        system_context=None,
+        model_config=None,
+        request_interceptors=None,
+        response_interceptors=None,
+        on_interceptor_error="abort",
+        aws_profile=None,
+        aws_region=None,
+        aws_access_key=None,
+        aws_secret_key=None,
+        api_key=None,
+        google_project_id=None,
+        google_location=None,
+        name=None,
+        description=None,
+        system_events=None,
+    ):
         self.tools = tools or []
         self.model, self.provider, self.framework = model, provider, framework
         self.system_prompt = system_prompt
