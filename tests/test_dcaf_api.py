@@ -143,6 +143,11 @@ def test_run_is_awaited_in_a_loop_and_called_outside_one() -> None:
     agent = Agent(tools=[greet])
     outside = agent.run([{"role": "user", "content": "/greet Ada"}])
     assert outside.text == "Hello, Ada!"
+    assert (outside.needs_approval, outside.pending_tools, outside.is_complete) == (
+        False,
+        [],
+        True,
+    )
 
     async def inside() -> Any:
         return await agent.run("/greet Bob", session={"kept": True})
@@ -212,3 +217,23 @@ def test_the_names_dcaf_exports_at_the_top_level_and_in_core() -> None:
         "platform_context": {"tenant_name": "acme"},
     }
     assert isinstance(namespace["tool"](multiply), Tool)
+
+
+def test_the_run_context_takes_platform_context_from_the_request_and_the_message() -> None:
+    from dcaf_cli.protocol.wire import parse_messages
+    from dcaf_cli.runtime.platform import run_context
+
+    wire = parse_messages(
+        [
+            {"role": "user", "content": "old", "platform_context": {"tenant_name": "old"}},
+            {"role": "user", "content": "hi", "platform_context": {"k8s_namespace": "web"}},
+        ]
+    )
+    given = {"source": "help-desk", "platform_context": {"tenant_name": "acme", "x": 1}}
+    assert run_context(given, wire) == {
+        "source": "help-desk",
+        "tenant_name": "acme",
+        "x": 1,
+        "k8s_namespace": "web",
+    }
+    assert run_context(None, []) == {}

@@ -167,11 +167,11 @@ def test_a_provider_agent_runs_offline_with_model_and_notes_what_has_no_effect(
 def test_a_module_level_serve_file_loads_the_served_agent(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    result = run(capsys, SERVED, tmp_path / "w.json", "--approve", "yes",
+    result = run(capsys, SERVED, tmp_path / "w.json", "--approve", "yes", "--json",
                  "-m", "what is the weather in Oslo")  # fmt: skip
     assert result.code == 0, result.err
-    assert "Weather in Oslo: Sunny, 72F" in result.out
-    assert "get_weather: approved" in result.err
+    assert turns(result)[0]["reply"] == "Weather in Oslo: Sunny, 72F"
+    assert "get_weather: approved" in result.err  # DCAF's default: it asked first
 
 
 def test_a_v1_agent_keeps_its_session_and_asks_for_approval(

@@ -151,6 +151,19 @@ class AgentResponse:
     def is_paused(self) -> bool:
         return bool(self.pending_tool_calls)
 
+    # DCAF's names for the same facts, which DCAF agent code reads.
+    @property
+    def needs_approval(self) -> bool:
+        return self.is_paused
+
+    @property
+    def pending_tools(self) -> list[PendingToolCall]:
+        return self.pending_tool_calls
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.is_paused
+
     @property
     def patch(self) -> list[dict[str, Any]]:
         """The turn's session change as an RFC 6902 JSON Patch."""

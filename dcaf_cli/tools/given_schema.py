@@ -143,12 +143,20 @@ def _param(name: str, prop: dict[str, Any], required: bool) -> Param:
     kind = prop.get("type", "")
     if isinstance(kind, list):  # ["string", "null"]
         kind = next((k for k in kind if k != "null"), "")
+    choices = tuple(prop.get("enum") or ())
+    if not kind and choices:  # {"enum": [...]} alone: the type of its values
+        kind = choices_json_type(choices)
     return Param(
         name,
         Any,
         required,
         prop.get("default"),
         str(prop.get("description", "")),
-        tuple(prop.get("enum") or ()),
+        choices,
         kind if isinstance(kind, str) else "",
     )
+
+
+def choices_json_type(choices: tuple[Any, ...]) -> str:
+    kinds = {json_type_of(type(c)) for c in choices}
+    return kinds.pop() if len(kinds) == 1 else ""
