@@ -104,11 +104,6 @@ def open_conversation(settings: ChatSettings) -> Conversation:
         doc = new_session_file()
     try:
         agent, spec = make_agent(settings, doc)
-    except BaseException:
-        if store is not None:
-            store.close()
-        raise
-    try:
         context = merged_context(doc.meta.get(META_KEY), settings.context_file, settings.context)
     except BaseException:
         if store is not None:

@@ -146,6 +146,20 @@ def tool_specs(tools: Sequence[Any]) -> list[ToolSpec]:
     return out
 
 
+async def intercept_request(
+    interceptors: Sequence[Interceptor], request: LLMRequest, history: list[Message]
+) -> tuple[str, list[ToolSpec], list[Message], dict[str, Any]]:
+    """Run the request interceptors once (as DCAF does, once per run) on `request` with
+    `history` as its messages: the system prompt, tools, messages and context they leave
+    are what every model call of the run gets."""
+    if not interceptors:
+        return request.system or "", tool_specs(request.tools), history, request.context
+    request.messages = message_dicts(history)
+    request = await apply_interceptors(interceptors, request)
+    history = messages_from_dicts(request.messages)
+    return request.system or "", tool_specs(request.tools), history, request.context
+
+
 T = TypeVar("T", LLMRequest, LLMResponse)
 Interceptor = Callable[[Any], Any]
 Interceptors = Interceptor | Sequence[Interceptor] | None

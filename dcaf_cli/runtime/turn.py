@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dcaf_cli.errors import ModelError, UsageError
-from dcaf_cli.models.base import Message, Model, ModelRequest, ToolCall, ToolSpec
+from dcaf_cli.models.base import Message, Model, ModelRequest, ToolCall
 from dcaf_cli.protocol.wire import (
     WireMessage,
     WireToolCall,
@@ -30,9 +30,7 @@ from dcaf_cli.runtime.interceptors import (
     apply_interceptors,
     call_dicts,
     calls_from_dicts,
-    message_dicts,
-    messages_from_dicts,
-    tool_specs,
+    intercept_request,
 )
 from dcaf_cli.runtime.results import (
     AgentResponse,
@@ -114,7 +112,12 @@ class Turn:
         return await self._loop(history)
 
     async def _loop(self, history: list[Message]) -> AgentResponse:
-        system, specs, history = await self._intercept_request(history)
+        system, specs, history, self.context = await intercept_request(
+            self.setup.request_interceptors,
+            LLMRequest([], list(self.setup.tools.values()), self.setup.system_prompt or None,
+                       self.context, self.session),
+            history,
+        )  # fmt: skip
         for n in range(1, self.options.max_rounds + 1):
             if self.sink is not None:
                 self.sink(ModelRound(n))
@@ -147,31 +150,6 @@ class Turn:
         raise ModelError(
             f"the model called tools for {self.options.max_rounds} rounds without replying; "
             "the turn was rolled back"
-        )
-
-    async def _intercept_request(
-        self, history: list[Message]
-    ) -> tuple[str, list[ToolSpec], list[Message]]:
-        """The request interceptors, once per run (as DCAF runs them): the system prompt,
-        tools and messages they leave are the ones every model call of this run gets."""
-        tools = list(self.setup.tools.values())
-        if not self.setup.request_interceptors:
-            return self.setup.system_prompt, tool_specs(tools), history
-        request = await apply_interceptors(
-            self.setup.request_interceptors,
-            LLMRequest(
-                message_dicts(history),
-                tools,
-                self.setup.system_prompt or None,
-                self.context,
-                self.session,
-            ),
-        )
-        self.context = request.context
-        return (
-            request.system or "",
-            tool_specs(request.tools),
-            messages_from_dicts(request.messages),
         )
 
     async def _run_calls(
