@@ -237,3 +237,65 @@ def test_the_run_context_takes_platform_context_from_the_request_and_the_message
         "k8s_namespace": "web",
     }
     assert run_context(None, []) == {}
+
+
+def test_session_edge_cases_decided_as_documented() -> None:
+    from dcaf_cli.session.session import SessionValueError
+
+    session = Session({"prefs": None, "count": "many", "n": 1})
+    assert session.get("prefs", as_type=MultiplyInput) is None  # a stored None, as in DCAF
+    with pytest.raises(SessionValueError, match="DCAF would return the stored value unconverted"):
+        session.get("count", as_type=int)
+    session.set("n", 1)
+    assert not session.is_modified  # the same value again changes nothing
+    session.set("pair", (1, 2))
+    assert session.get("pair") == [1, 2]
+
+
+def test_interceptors_see_tools_as_dcaf_shapes_them() -> None:
+    install()
+    from dcaf.core import Agent, LLMRequest, LLMResponse, tool
+
+    from dcaf_cli.models.base import ModelReply, ModelRequest
+
+    class Recorder:
+        name = "recorder"
+
+        def __init__(self) -> None:
+            self.requests: list[ModelRequest] = []
+
+        async def complete(self, request: ModelRequest, on_text: Any = None) -> ModelReply:
+            self.requests.append(request)
+            return ModelReply(text="ok")
+
+    @tool(requires_approval=False)
+    def keep(x: int) -> int:
+        """Keep x."""
+        return x
+
+    @tool(requires_approval=False)
+    def drop(x: int) -> int:
+        """Drop x."""
+        return x
+
+    seen: list[dict[str, Any]] = []
+
+    def only_keep(request: LLMRequest) -> LLMRequest:
+        seen.extend(t.get_schema() for t in request.tools)
+        request.tools = [t for t in request.tools if t.name == "keep"]
+        request.messages[-1]["content"] = "rewritten"
+        return request
+
+    def shout(response: LLMResponse) -> LLMResponse:
+        response.text = response.text.upper() + f" ({response.get_text_length()})"
+        return response
+
+    model = Recorder()
+    agent = Agent(tools=[keep, drop], request_interceptors=only_keep, response_interceptors=shout)
+    agent.use_model(model)
+    response = agent.run("hello")
+    assert [s["name"] for s in seen] == ["keep", "drop"]
+    assert seen[0]["input_schema"]["properties"] == {"x": {"type": "integer"}}
+    assert [t.name for t in model.requests[0].tools] == ["keep"]
+    assert model.requests[0].messages[-1].content == "rewritten"
+    assert response.text == "OK (2)"
