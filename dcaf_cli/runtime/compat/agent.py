@@ -49,16 +49,16 @@ class DcafAgent(Agent):
     """An `Agent` built with DCAF's arguments; `run` is awaitable inside an event loop and
     synchronous outside one, as DCAF's docs use it both ways."""
 
-    def __init__(  # noqa: PLR0917 (DCAF's signature: its first arguments are positional)
+    def __init__(  # DCAF's argument names; past the first three, by name only
         self,
         tools: Sequence[Any] | None = None,
         model: str | None = None,
         provider: str | None = None,
+        *,
         system_prompt: str | None = None,
         system_context: str | Callable[[dict[str, Any]], str] | None = None,
         request_interceptors: Any = None,
         response_interceptors: Any = None,
-        *,
         aws_profile: str | None = None,
         aws_region: str | None = None,
         api_key: str | None = None,
