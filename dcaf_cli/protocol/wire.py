@@ -18,9 +18,13 @@ from dcaf_cli.errors import UsageError
 from dcaf_cli.models.base import Message, ToolCall
 from dcaf_cli.session.text import validation_problems
 
+# Unknown fields are kept (a DCAF client's extras travel on). The validators are built on
+# first use, not at import: the chat reaches its prompt without paying for them.
+_CONFIG = ConfigDict(extra="allow", defer_build=True)
+
 
 class WireToolCall(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = _CONFIG
     id: str
     name: str
     input: dict[str, Any] = Field(default_factory=dict)
@@ -37,7 +41,7 @@ class WireToolCall(BaseModel):
 
 
 class WireExecutedCall(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = _CONFIG
     id: str = ""
     name: str
     input: dict[str, Any] = Field(default_factory=dict)
@@ -46,21 +50,21 @@ class WireExecutedCall(BaseModel):
 
 
 class WireData(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = _CONFIG
     session: dict[str, Any] | None = None
     tool_calls: list[WireToolCall] = Field(default_factory=list)
     executed_tool_calls: list[WireExecutedCall] = Field(default_factory=list)
 
 
 class WireMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = _CONFIG
     role: Literal["user", "assistant", "system"]
     content: str = ""
     data: WireData = Field(default_factory=WireData)
 
 
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = _CONFIG
     messages: list[WireMessage] = Field(min_length=1)
 
     @property
