@@ -85,7 +85,13 @@ def test_json_is_what_the_model_is_told(capsys, work: Path) -> None:
     specs = json.loads(result.out)
     tools = load_agent("agent.py").tools
     assert specs == [
-        {"name": t.name, "description": t.description, "parameters": t.parameters} for t in tools
+        {
+            "name": t.name,
+            "description": t.description,
+            "parameters": t.parameters,
+            "requires_approval": t.requires_approval,
+        }
+        for t in tools
     ]
     order = specs[0]["parameters"]
     assert order["required"] == ["item"]

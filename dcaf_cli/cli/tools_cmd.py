@@ -33,7 +33,8 @@ def tools(
         typer.Option(
             "--json",
             help="Print what the model is told: each tool's name, description and the JSON "
-            "schema of its parameters.",
+            "schema of its parameters (and whether it asks for approval), as `dcaf serve` "
+            "lists them at GET /api/tools.",
         ),
     ] = False,
 ) -> None:
@@ -48,12 +49,7 @@ def tools(
         typer.echo(f"dcaf: note: {note}", err=True)
     found = loaded.tools
     if json_output:
-        print_json(
-            [
-                {"name": t.name, "description": t.description, "parameters": t.parameters}
-                for t in found
-            ]
-        )
+        print_json([t.listing() for t in found])
         return
     from dcaf_cli.render.tools import render_tools
 

@@ -66,10 +66,25 @@ class RemoteAgent:
         self.stream = stream
         self.name = name
         self._signatures: dict[str, str] = {}  # session digest -> the server's signature
+        self._tools: list[Tool[..., Any]] | None = None
 
     @property
     def tools(self) -> list[Tool[..., Any]]:
-        return []
+        """The server's tools (`GET /api/tools`), asked for once; none if it has no listing."""
+        if self._tools is None:
+            self._tools = self._fetch_tools()
+        return self._tools
+
+    def _fetch_tools(self) -> list[Tool[..., Any]]:
+        import httpx
+
+        from dcaf_cli.runtime.remote_tools import tools_from_listing
+
+        try:
+            answer = httpx.get(f"{self.url}/api/tools", timeout=5.0, verify=self._verify())
+            return tools_from_listing(answer.json()) if answer.status_code == 200 else []
+        except (httpx.HTTPError, ValueError):
+            return []  # no listing: what the user types goes to the server as it is
 
     @property
     def model_name(self) -> str:

@@ -1,6 +1,7 @@
 """The HelpDesk-protocol HTTP server: `create_app(agent)` is an ASGI app (FastAPI).
 
     GET  /health                  {"status": "ok", "agent": ..., "model": ...}
+    GET  /api/tools               {"tools": [{name, description, parameters, requires_approval}]}
     POST /api/chat                one assistant message (alias /api/sendMessage)
     POST /api/chat-stream         NDJSON events, `done` last (alias /api/sendMessageStream)
 
@@ -69,6 +70,10 @@ def create_app(
             "signed_sessions": service.signer.signs_sessions,
         }
 
+    async def tools() -> dict[str, Any]:
+        # What a remote REPL completes and calls: the schemas the model is told.
+        return {"tools": [t.listing() for t in agent.tools]}
+
     async def chat(request: Request) -> Response:
         prepared = await _prepare(service, request)
         if isinstance(prepared, Response):
@@ -83,6 +88,7 @@ def create_app(
         return StreamingResponse(stream_reply(service, prepared), media_type=NDJSON)
 
     app.add_api_route("/health", health, methods=["GET"])
+    app.add_api_route("/api/tools", tools, methods=["GET"])
     for path in CHAT_PATHS:
         app.add_api_route(path, chat, methods=["POST"])
     for path in STREAM_PATHS:

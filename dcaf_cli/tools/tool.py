@@ -107,6 +107,15 @@ class Tool(typing.Generic[P, R]):
         sig = self._signature
         return sig.accepts_extra or any(p.name == name for p in sig.params)
 
+    def listing(self) -> dict[str, Any]:
+        """The tool as `dcaf tools --json` and the server's `GET /api/tools` show it."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.parameters,
+            "requires_approval": self.requires_approval,
+        }
+
     def missing(self, arguments: Mapping[str, Any] | None) -> list[str]:
         """Required parameters absent from `arguments`."""
         given = arguments or {}
