@@ -178,6 +178,10 @@ CORPUS = [
     Case("read-only-folder", TURN,
          r"^dcaf: error: cannot save {file}: Permission denied; the file was not changed",
          status=ExitStatus.ERROR, setup=read_only_folder),
+    Case("read-only-folder-new-file", TURN,
+         r"^dcaf: error: cannot create {file}: dcaf cannot write in the folder {dir} "
+         r"\(read-only\); nothing was changed — pick another folder$",
+         None, setup=read_only_folder),
     Case("disk-full", TURN,
          r"^dcaf: error: cannot save {file}: No space left on device; the file was not "
          r"changed — free some space", status=ExitStatus.ERROR, setup=disk_full),

@@ -488,3 +488,26 @@ def test_kill_9_at_random_moments_never_leaves_a_broken_file(tmp_path: Path, pat
 def test_parse_of_saved_bytes_matches_memory(store: SessionStore, path: Path) -> None:
     doc = saved(store, {"nested": {"list": [1, 2.5, "ü", None, True]}})
     assert parse_session_document(path.read_bytes(), source="x").session == doc.session
+
+
+def test_cleanup_never_hides_the_save_error(
+    store: SessionStore, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a read-only file system even removing a missing temp file fails (EROFS)."""
+    doc = store.open()
+    real_open = os.open
+
+    def read_only(target: Any, flags: int, *args: Any) -> int:
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(target))
+        return real_open(target, flags, *args)
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+
+    monkeypatch.setattr(os, "open", read_only)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    with pytest.raises(SessionFileError, match="Read-only file system; the file was not changed"):
+        store.save(doc)
+    monkeypatch.undo()
+    assert not path.exists()

@@ -29,6 +29,10 @@ from dcaf_cli.runtime.runner import run_sync
 from dcaf_cli.tools.slashcall import split_slash
 
 
+# Words that mean a command when typed alone (a turn would cost a model call).
+BARE_COMMANDS = {"exit": "/exit", "quit": "/exit", "help": "/help"}
+
+
 def key_bindings() -> KeyBindings:
     bindings = KeyBindings()
 
@@ -97,6 +101,9 @@ class Repl:
             return True
 
     def _handle(self, text: str) -> bool:
+        bare = BARE_COMMANDS.get(text.strip().lower())
+        if bare is not None:  # what people type in ipython, pgcli or `llm chat`: not a turn
+            text = bare
         if text.lstrip().startswith("/"):
             result = run_command(self, text.strip())
             if result is not None:

@@ -134,6 +134,14 @@ class SessionStore:
         try:
             if self._lock.fd is not None:
                 _remove_stale_temps(target)
+            elif not target.exists():
+                # No lock file can be made there, so no save could either: say so now,
+                # before a turn runs and its work is lost.
+                msg = (
+                    f"cannot create {self._source}: dcaf cannot write in the folder "
+                    f"{target.parent} (read-only); nothing was changed — pick another folder"
+                )
+                raise SessionFileError(one_line(msg))
             return self.reload()
         except BaseException:
             self.close()
@@ -168,7 +176,7 @@ class SessionStore:
             self._check_unchanged(target)
             _replace(tmp, target, self._source)
         finally:
-            tmp.unlink(missing_ok=True)
+            _discard(tmp)
         self._seen = seen
         doc.meta.clear()  # in place: callers may hold the meta dict
         doc.meta.update(meta)
@@ -238,7 +246,7 @@ def _write_temp(target: Path, body: bytes, source: str) -> tuple[Path, _Seen]:
         os.fsync(fd)
         st = os.fstat(fd)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise _save_error(source, exc) from None
     finally:
         if fd >= 0:
@@ -253,6 +261,13 @@ def _replace(tmp: Path, target: Path, source: str) -> None:
         os.replace(tmp, target)
     except OSError as exc:
         raise _save_error(source, exc) from None
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temp file if it is there. Cleanup never hides the error being reported: on
+    a read-only file system even removing a file that does not exist fails (EROFS)."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
 
 
 def _save_error(source: str, exc: OSError) -> SessionSaveError:

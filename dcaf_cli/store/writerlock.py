@@ -60,7 +60,10 @@ class WriterLock:
 
     def release(self) -> None:
         if self.fd is not None:
-            self.path.unlink(missing_ok=True)  # while still holding it: see acquire
+            # While still holding it: see acquire. A lock file in a folder we cannot
+            # write (another user's) stays; it is only a name to flock.
+            with contextlib.suppress(OSError):
+                self.path.unlink(missing_ok=True)
             os.close(self.fd)
             self.fd = None
 
