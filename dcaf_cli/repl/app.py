@@ -28,7 +28,6 @@ from dcaf_cli.runtime.agent import Agent
 from dcaf_cli.runtime.runner import run_sync
 from dcaf_cli.tools.slashcall import split_slash
 
-
 # Words that mean a command when typed alone (a turn would cost a model call).
 BARE_COMMANDS = {"exit": "/exit", "quit": "/exit", "help": "/help"}
 
