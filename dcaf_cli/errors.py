@@ -73,6 +73,30 @@ class ProviderMissingError(UsageError):
     """A provider whose optional SDK is not installed."""
 
 
+class CredentialsError(UsageError):
+    """A provider's credentials are missing, found as the model is chosen (before any turn).
+
+    `settings` names the environment variables that supply them and `flags` the `dcaf run`
+    options, so each place can give the advice that fits: a flag cannot be passed inside
+    the REPL.
+    """
+
+    def __init__(self, problem: str, settings: str, flags: str) -> None:
+        super().__init__(problem)
+        self.settings = settings
+        self.flags = flags
+
+    def __str__(self) -> str:
+        return f"{self.message} — set {self.settings} or pass {self.flags}"
+
+    def in_repl(self) -> str:
+        """The advice inside the REPL, where options cannot be given any more."""
+        return (
+            f"{self.message} — set {self.settings} and start dcaf again (or start it with "
+            f"{self.flags}); the model was not changed"
+        )
+
+
 class SessionFileError(DcafError):
     """A session file that cannot be read or written: corrupt, future version, unwritable."""
 

@@ -31,6 +31,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """
     for name in (*_CLEARED_ENV, *(n for n in os.environ if n.startswith(_CLEARED_PREFIXES))):
         monkeypatch.delenv(name, raising=False)
+    # boto3 looks for credentials on the instance metadata service when none are set:
+    # tests never leave 127.0.0.1.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))

@@ -13,7 +13,7 @@ from fakes.anthropic_server import FakeAnthropicServer, FakeToolUse, Reply
 from fakes.shop_recording import MODEL_TURNS, alternates, run_failing_turn, run_shop
 from fakes.tool_specs import CART_SCHEMA, TOOLS
 
-from dcaf_cli.errors import ModelError, UsageError
+from dcaf_cli.errors import CredentialsError, ModelError, UsageError
 from dcaf_cli.models import resolve_model
 from dcaf_cli.models.anthropic import to_messages
 from dcaf_cli.models.base import (
@@ -216,10 +216,10 @@ def test_connection_refused_becomes_model_error() -> None:
         ask(model, [Message("user", "hi")])
 
 
-def test_a_missing_key_is_one_line() -> None:
-    model = resolve_model("anthropic:claude-test", ModelOptions(base_url="http://127.0.0.1:9"))
-    with pytest.raises(ModelError, match="no API key — set ANTHROPIC_API_KEY"):
-        ask(model, [Message("user", "hi")])
+def test_a_missing_key_is_one_line_before_any_turn() -> None:
+    with pytest.raises(CredentialsError) as info:
+        resolve_model("anthropic:claude-test", ModelOptions(base_url="http://127.0.0.1:9"))
+    assert str(info.value) == "anthropic: no API key — set ANTHROPIC_API_KEY or pass --api-key"
 
 
 def test_key_and_base_url_come_from_the_environment(

@@ -19,7 +19,7 @@ from fakes.bedrock_server import FakeBedrockServer, FakeToolUse, Reply
 from fakes.shop_recording import MODEL_TURNS, alternates, run_failing_turn, run_shop
 from fakes.tool_specs import CART_SCHEMA, TOOLS
 
-from dcaf_cli.errors import ModelError, UsageError
+from dcaf_cli.errors import CredentialsError, ModelError, UsageError
 from dcaf_cli.models import resolve_model
 from dcaf_cli.models.base import (
     Message,
@@ -301,23 +301,25 @@ def test_missing_credentials_are_one_line(
 ) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    with pytest.raises(ModelError, match="bedrock: no AWS credentials — set AWS_PROFILE"):
-        ask([Message("user", "hi")])
+    with pytest.raises(CredentialsError) as info:
+        resolve_model(f"bedrock:{MODEL_ID}")
+    assert str(info.value) == (
+        "bedrock: no AWS credentials — set AWS_PROFILE or AWS_ACCESS_KEY_ID or pass --profile"
+    )
     assert server.requests == []
 
 
 def test_unknown_profile_is_one_line(server: FakeBedrockServer) -> None:
-    model = resolve_model(f"bedrock:{MODEL_ID}", ModelOptions(profile="nope"))
-    with pytest.raises(ModelError, match="bedrock: AWS profile 'nope' not found"):
-        ask([Message("user", "hi")], model=model)
+    with pytest.raises(CredentialsError, match="bedrock: AWS profile 'nope' not found"):
+        resolve_model(f"bedrock:{MODEL_ID}", ModelOptions(profile="nope"))
 
 
 def test_missing_region_is_one_line(
     server: FakeBedrockServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AWS_REGION")
-    with pytest.raises(ModelError, match="bedrock: no AWS region — set AWS_REGION"):
-        ask([Message("user", "hi")])
+    with pytest.raises(CredentialsError, match="bedrock: no AWS region — set AWS_REGION"):
+        resolve_model(f"bedrock:{MODEL_ID}")
 
 
 def test_a_spec_without_model_is_a_usage_error() -> None:

@@ -13,7 +13,7 @@ import pytest
 from fakes.openai_server import FakeOpenAIServer, FakeToolCall, Reply, stream_events
 from fakes.tool_specs import ADD_TO_CART, CART_SCHEMA
 
-from dcaf_cli.errors import ModelError, UsageError
+from dcaf_cli.errors import CredentialsError, ModelError, UsageError
 from dcaf_cli.models import resolve_model
 from dcaf_cli.models.base import (
     Message,
@@ -364,11 +364,12 @@ def test_timeout(server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_missing_key_for_openai() -> None:
-    with pytest.raises(ModelError) as info:
+    with pytest.raises(CredentialsError) as info:
         create("openai:gpt-4o-mini", ModelOptions())
 
+    assert info.value.exit_status == 2
     assert str(info.value) == (
-        "openai: no API key: set OPENAI_API_KEY or pass --api-key "
+        "openai: no API key — set OPENAI_API_KEY or pass --api-key "
         "(or --base-url for a local server that needs no key)"
     )
 

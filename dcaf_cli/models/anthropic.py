@@ -24,7 +24,7 @@ from anthropic.types import (
 )
 
 from dcaf_cli import settings
-from dcaf_cli.errors import ModelError, UsageError
+from dcaf_cli.errors import CredentialsError, ModelError, UsageError
 from dcaf_cli.models.base import (
     Message,
     ModelOptions,
@@ -51,7 +51,16 @@ def create(spec: str, options: ModelOptions) -> AnthropicModel:
     model_id = spec.partition(":")[2].strip()
     if not model_id:
         raise UsageError("anthropic: no model named", hint="use anthropic:MODEL")
+    _check_key(options)
     return AnthropicModel(spec, model_id, options)
+
+
+def _check_key(options: ModelOptions) -> None:
+    """Before any turn, as for every provider: a key, a token, or a profile the user chose."""
+    found = options.api_key or os.environ.get("ANTHROPIC_API_KEY")
+    if found or os.environ.get("ANTHROPIC_AUTH_TOKEN") or os.environ.get("ANTHROPIC_PROFILE"):
+        return
+    raise CredentialsError("anthropic: no API key", "ANTHROPIC_API_KEY", "--api-key")
 
 
 def _transport_errors() -> tuple[type[Exception], ...]:

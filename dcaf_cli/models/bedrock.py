@@ -24,7 +24,7 @@ from botocore.eventstream import ParserError
 from urllib3.exceptions import HTTPError as StreamReadError
 
 from dcaf_cli import settings
-from dcaf_cli.errors import ModelError, UsageError
+from dcaf_cli.errors import CredentialsError, ModelError, UsageError
 from dcaf_cli.models import bedrock_errors
 from dcaf_cli.models.base import ModelOptions, ModelReply, ModelRequest, TextSink
 from dcaf_cli.models.bedrock_format import (
@@ -42,7 +42,29 @@ def create(spec: str, options: ModelOptions) -> BedrockModel:
     model_id = spec.partition(":")[2].strip()
     if not model_id:
         raise UsageError("bedrock: no model id", hint="use bedrock:MODEL_ID")
-    return BedrockModel(spec, model_id, options)
+    model = BedrockModel(spec, model_id, options)
+    model._session = aws_session(options)
+    return model
+
+
+def aws_session(options: ModelOptions) -> boto3.Session:
+    """The AWS session to call Bedrock with, its credentials and region checked before any
+    turn (as every provider's are)."""
+    region = options.region or os.environ.get("AWS_REGION") or None
+    try:
+        session = boto3.Session(profile_name=options.profile, region_name=region)
+    except boto_errors.ProfileNotFound:
+        name = options.profile or os.environ.get("AWS_PROFILE")
+        raise CredentialsError(
+            f"bedrock: AWS profile {name!r} not found", "AWS_PROFILE", "--profile"
+        ) from None
+    if not os.environ.get("AWS_BEARER_TOKEN_BEDROCK") and session.get_credentials() is None:
+        raise CredentialsError(
+            "bedrock: no AWS credentials", "AWS_PROFILE or AWS_ACCESS_KEY_ID", "--profile"
+        )
+    if session.region_name is None:
+        raise CredentialsError("bedrock: no AWS region", "AWS_REGION", "--region")
+    return session
 
 
 def off_loop(work: Callable[[], T]) -> asyncio.Future[T]:

@@ -19,7 +19,7 @@ from openai.types.chat import ChatCompletionChunk as Chunk
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 
 from dcaf_cli import settings
-from dcaf_cli.errors import ModelError, UsageError
+from dcaf_cli.errors import CredentialsError, ModelError, UsageError
 from dcaf_cli.models.base import (
     Message,
     ModelOptions,
@@ -56,6 +56,20 @@ class OpenAICompatModel:
     @property
     def provider(self) -> str:
         return self.name.split(":", 1)[0]
+
+    def check_reachable(self) -> None:
+        """Fail now, in one line, if nothing answers at `base_url` (`/model ollama:x` with
+        no server running says so as the model is chosen, not at the next turn)."""
+        client = openai.OpenAI(
+            api_key=self.api_key, base_url=self.base_url, max_retries=0, timeout=5.0
+        )
+        try:
+            with client:
+                client.models.list()
+        except openai.APIConnectionError as exc:  # a timeout is one too
+            raise describe_error(exc, self) from None
+        except openai.APIError:
+            return  # it answered: whatever it said, a server is there
 
     async def complete(self, request: ModelRequest, on_text: TextSink | None = None) -> ModelReply:
         client = openai.AsyncOpenAI(
@@ -117,7 +131,11 @@ def create(spec: str, options: ModelOptions) -> OpenAICompatModel:
         base_url = options.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL
         api_key = options.api_key or os.environ.get("OPENAI_API_KEY") or ""
         if not api_key and base_url.rstrip("/") == OPENAI_URL:
-            raise ModelError(f"openai: no API key: {MISSING_KEY}")
+            raise CredentialsError(
+                "openai: no API key",
+                "OPENAI_API_KEY",
+                "--api-key (or --base-url for a local server that needs no key)",
+            )
     return OpenAICompatModel(
         name=spec,
         model=model.strip(),

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from dcaf_cli.conversation import Conversation, TurnReport
-from dcaf_cli.errors import DcafError, TurnCancelled
+from dcaf_cli.errors import CredentialsError, DcafError, TurnCancelled, UsageError
 from dcaf_cli.render.text import literal
 from dcaf_cli.render.turn import render_notice
 from dcaf_cli.repl.approvals import InteractiveDecider
@@ -203,7 +203,14 @@ class Repl:
             raise DcafError(f"{agent.name} does not take a model")
         from dcaf_cli.models import resolve_model
 
-        agent.use_model(resolve_model(spec))
+        try:
+            model = resolve_model(spec)
+        except CredentialsError as exc:  # no --api-key here: the advice says what to do
+            raise UsageError(exc.in_repl()) from None
+        check = getattr(model, "check_reachable", None)
+        if spec.startswith("ollama:") and check is not None:
+            check()  # a local server that is not running: say so now
+        agent.use_model(model)
         self.conversation.doc.meta["model"] = spec
 
 
