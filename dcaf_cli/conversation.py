@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dcaf_cli.errors import DcafError, SessionLockedError
 from dcaf_cli.runtime.agent import AgentLike, Decide, complete_turn
@@ -84,6 +84,15 @@ class TurnReport:
         }
 
 
+class ModelLog(Protocol):
+    """Something that keeps what the model said during a turn (`--record-model`): told to
+    keep it when the turn is kept, and to drop it when the turn is rolled back."""
+
+    def commit(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
 class Conversation:
     def __init__(
         self,
@@ -92,11 +101,13 @@ class Conversation:
         store: SessionStore | None = None,
         *,
         context: Mapping[str, Any] | None = None,
+        model_log: ModelLog | None = None,
     ) -> None:
         self.agent = agent
         self.doc = doc
         self.store = store
         self.context = dict(context or {})
+        self.model_log = model_log
         self.unsaved = False
         # `--approve no` in a script: every call that asks is refused, standing or not.
         self.honour_standing_approvals = True
@@ -173,6 +184,7 @@ class Conversation:
             )
         except BaseException:
             approvals.revoke(self.doc, self._granted)
+            self._settle_model_log(kept=False)
             raise
         finally:
             granted, self._granted = self._granted, None
@@ -180,6 +192,7 @@ class Conversation:
         report = TurnReport(text, response.text, outcome.executed, response.changes)
         if response.error is not None:
             approvals.revoke(self.doc, granted)
+            self._settle_model_log(kept=False)
             report.error, report.exception = response.error, response.exception
             return report
         report.notice = self._missing_session_notice(response)
@@ -197,6 +210,8 @@ class Conversation:
         report.turn = record["n"]
         report.secrets = secrets_in_changes(response.changes)
         self._save(report)
+        # Kept even when the save failed: the turn is in memory and goes with the next save.
+        self._settle_model_log(kept=True, report=report)
         return report
 
     def edit(self, label: str, key: str, value: Any = None, *, delete: bool = False) -> TurnReport:
@@ -262,6 +277,18 @@ class Conversation:
             self.store.close()
 
     # -- internals -----------------------------------------------------------------------
+
+    def _settle_model_log(self, *, kept: bool, report: TurnReport | None = None) -> None:
+        if self.model_log is None:
+            return
+        if not kept:
+            self.model_log.discard()
+            return
+        try:
+            self.model_log.commit()
+        except DcafError as exc:  # the turn itself is kept; say what was not
+            if report is not None:
+                report.notice = str(exc)
 
     def _save(self, report: TurnReport) -> None:
         if self.store is None:

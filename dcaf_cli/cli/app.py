@@ -63,9 +63,9 @@ def root(
 
 
 def _register_commands() -> None:
-    from dcaf_cli.cli import models_cmd, run, serve, session_cmds, tools_cmd
+    from dcaf_cli.cli import models_cmd, replay_cmd, run, serve, session_cmds, tools_cmd
 
-    for module in (models_cmd, run, serve, tools_cmd, session_cmds):
+    for module in (models_cmd, run, serve, tools_cmd, session_cmds, replay_cmd):
         module.register(app)
 
 

@@ -42,6 +42,7 @@ class ChatSettings:
     interactive: bool = True
     context: list[str] = field(default_factory=list)  # KEY=VALUE
     context_file: Path | None = None
+    record_model: Path | None = None
 
 
 def _model_flags(settings: ChatSettings) -> list[str]:
@@ -59,6 +60,7 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
     """
     if settings.url:
         unused = (["AGENT"] if settings.agent else []) + _model_flags(settings)
+        unused += ["--record-model"] if settings.record_model is not None else []
         if unused:
             raise UsageError(
                 f"--url chats with the server's own agent and model; drop {', '.join(unused)}"
@@ -69,6 +71,10 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
     spec = settings.agent or doc.meta.get("agent") or DEFAULT_AGENT
     agent = load_agent(spec)
     if not isinstance(agent, Agent):
+        if settings.record_model is not None:
+            raise UsageError(
+                f"agent {spec!r} is a custom agent function: it has no model replies to record"
+            )
         if _model_flags(settings):
             raise UsageError(
                 f"agent {spec!r} is a custom agent function, which uses no model; "
@@ -92,6 +98,10 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
             region=settings.region, profile=settings.profile,
         )  # fmt: skip
         agent.use_model(resolve_model(model_spec, options))
+    if settings.record_model is not None:
+        from dcaf_cli.models.recording import RecordingModel
+
+        agent.use_model(RecordingModel(agent.resolved_model(), settings.record_model))
     return agent, spec
 
 
@@ -113,7 +123,11 @@ def open_conversation(settings: ChatSettings) -> Conversation:
     doc.meta["model"] = agent.model_name
     if context:
         doc.meta[META_KEY] = context
-    conversation = Conversation(agent, doc, store, context=context)
+    from dcaf_cli.models.recording import RecordingModel
+
+    model = getattr(agent, "model", None)
+    log = model if isinstance(model, RecordingModel) else None
+    conversation = Conversation(agent, doc, store, context=context, model_log=log)
     # An explicit `--approve no` wins over the file's standing approvals.
     conversation.honour_standing_approvals = settings.approve is not False
     return conversation

@@ -150,6 +150,16 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
             "failed turn.",
         ),
     ] = False,
+    record_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--record-model",
+            help="Also write the model's replies to this JSON file, so the conversation replays "
+            "offline later with --model script:FILE (continued if it exists).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Chat with an agent. Each turn shows the tool calls, the reply and what changed in the
     session, and saves the session file.
@@ -179,6 +189,7 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
         interactive=not message and sys.stdin.isatty(),
         context=list(context or []),
         context_file=context_file,
+        record_model=record_model,
     )
     status = start_chat(settings)
     if status != ExitStatus.OK:

@@ -220,3 +220,31 @@ def approvals_cmd(
         console.print(literal("\n".join(names)))
     else:
         console.print(literal("no standing approvals: every call that needs one asks", "dim"))
+
+
+@commands.command(
+    epilog="Examples:\n\n"
+    "  dcaf session fork sessions/shop.json --at 1 try-gadgets.json\n\n"
+    "  dcaf session diff sessions/shop.json try-gadgets.json     # compare the two afterwards",
+)
+def fork(
+    file: FileArg,
+    new: Annotated[
+        Path,
+        typer.Argument(help="The session file to create; it must not exist.", show_default=False),
+    ],
+    at: Annotated[
+        int,
+        typer.Option(
+            "--at", help="Keep turns 1 to N (0: the session before the first turn).", min=0
+        ),
+    ],
+) -> None:
+    """Start a new session file from a point in a conversation: turns 1 to N of FILE, with
+    the session, messages and history as they were after turn N, to try another path.
+    FILE is not changed; NEW is never overwritten."""
+    from dcaf_cli.store.edits import fork as fork_file
+
+    outcome, kept = fork_file(file, at, new)
+    turns = "no turns" if kept == 0 else "1 turn" if kept == 1 else f"{kept} turns"
+    _show(outcome, title=f"forked {file} after turn {at} into {new} ({turns})")

@@ -114,6 +114,22 @@ def create(path: str | os.PathLike[str], source: str | os.PathLike[str] | None) 
         return EditOutcome(store.path, changes, revision=store.save(doc))
 
 
+def fork(
+    path: str | os.PathLike[str], n: int, new: str | os.PathLike[str]
+) -> tuple[EditOutcome, int]:
+    """A new file `new` holding turns 1..`n` of `path` (session, messages, history); the
+    outcome, and how many turns it holds. Never overwrites a file."""
+    target = Path(new)
+    _refuse_existing(target, "fork")
+    doc = read_session_file(path)
+    forked = history.fork_at(doc, n, source=os.fspath(path))
+    with SessionStore(target) as store:
+        store.open()
+        _refuse_existing(target, "fork")  # made by another process since the check
+        changes = diff_sessions({}, forked.session)
+        return EditOutcome(store.path, changes, revision=store.save(forked)), len(forked.turns)
+
+
 # -- the frame of every edit -------------------------------------------------------------
 
 
@@ -155,10 +171,10 @@ def _require_file(target: Path) -> None:
         )
 
 
-def _refuse_existing(target: Path) -> None:
+def _refuse_existing(target: Path, command: str = "new") -> None:
     if os.path.lexists(target):
         raise UsageError(
-            one_line(f"{target} already exists; `dcaf session new` never overwrites a file"),
+            one_line(f"{target} already exists; `dcaf session {command}` never overwrites a file"),
             hint="pick another name, or edit it with `dcaf session set`",
         )
 

@@ -186,3 +186,30 @@ def _turn_range(numbers: list[Any]) -> str:
     if not numbers:
         return "the file has no turns yet"
     return f"the file has turns {numbers[0]} to {numbers[-1]} (0 is before the first)"
+
+
+def fork_at(doc: SessionFile, n: int, *, source: str) -> SessionFile:
+    """A new, never saved document holding `doc`'s first `n` turns: the session as it was
+    after turn `n`, the messages up to it, and their records (0: before the first turn).
+
+    The fork remembers where it came from in `meta.forked_from`.
+    """
+    state = session_at_turn(doc, n)  # raises for a turn the file does not have
+    numbers = [turn.get("n") for turn in doc.turns]
+    kept = doc.turns[: numbers.index(n) + 1] if n else []
+    later = doc.turns[len(kept) :]
+    dropped = sum(_message_count(turn) for turn in later)
+    messages = doc.messages[: max(0, len(doc.messages) - dropped)]
+    meta = {
+        key: copy_json(value)
+        for key, value in doc.meta.items()
+        if key not in ("revision", "created", "updated")
+    }
+    meta["revision"] = 0
+    meta["forked_from"] = {"file": source, "turn": n, "revision": doc.revision}
+    return SessionFile(
+        session=state,
+        messages=[copy_json(m) for m in messages],  # type: ignore[misc]
+        turns=[copy_json(t) for t in kept],  # type: ignore[misc]
+        meta=meta,
+    )
