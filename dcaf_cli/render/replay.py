@@ -5,12 +5,14 @@ them), and the summary."""
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from dcaf_cli.render.diff import render_changes
 from dcaf_cli.render.text import literal
 from dcaf_cli.session.diff import diff_sessions
+from dcaf_cli.session.jsonvalue import same
 from dcaf_cli.testing.replayer import ReplayReport, TurnReplay
 
 _MARKS = {
@@ -38,24 +40,21 @@ def render_turn(turn: TurnReplay, *, reveal: bool = False, width: int = 80) -> R
         return line
     parts: list[RenderableType] = [line]
     parts += [Text.assemble(("    ", ""), literal(problem, "red")) for problem in turn.problems]
-    if turn.verdict == "diverged":
+    if turn.verdict == "diverged" and not same(turn.expected, turn.actual):
         parts.append(_side_by_side(turn, reveal=reveal, width=width))
     return Group(*parts)
 
 
 def _side_by_side(turn: TurnReplay, *, reveal: bool, width: int) -> RenderableType:
-    column = max(20, (width - 8) // 2)
-    table = Table(box=None, padding=(0, 2), pad_edge=False, show_edge=False)
-    table.add_column("recorded", style="", overflow="fold", ratio=1)
-    table.add_column("now", style="", overflow="fold", ratio=1)
+    column = max(20, (width - 10) // 2)
+    table = Table(box=None, padding=(0, 2, 0, 0), pad_edge=False, show_edge=False)
+    table.add_column("recorded", header_style="bold", overflow="fold")
+    table.add_column("now", header_style="bold", overflow="fold")
     table.add_row(
         render_changes(diff_sessions(turn.before, turn.expected), reveal=reveal, width=column),
         render_changes(diff_sessions(turn.before, turn.actual), reveal=reveal, width=column),
     )
-    outer = Table.grid(padding=(0, 0, 0, 4))
-    outer.add_column()
-    outer.add_row(table)
-    return outer
+    return Padding(table, (0, 0, 0, 4))
 
 
 def render_summary(report: ReplayReport) -> RenderableType:

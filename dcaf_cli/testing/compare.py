@@ -90,7 +90,9 @@ def loose(value: Any) -> Any:
             number = float(text)
             return int(number) if number.is_integer() else number
         return text
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool):
+        return ("bool", value)  # True == 1 in Python; not in JSON
+    if value is None:
         return value
     if isinstance(value, int | float):
         return int(value) if float(value).is_integer() else float(value)
@@ -130,7 +132,9 @@ def output_problems(recorded: Sequence[Call], actual: Sequence[Call]) -> list[st
     """One line for each tool call whose output (or error) differs from the recording."""
     problems: list[str] = []
     for index, (want, got) in enumerate(zip(recorded, actual, strict=False), start=1):
-        if want.get("output") != got.get("output"):
+        if got.get("error") and not want.get("error"):
+            problems.append(f"call {index}: {want.get('name')} failed: {got['error']}")
+        elif want.get("output") != got.get("output"):
             problems.append(
                 f"call {index}: {want.get('name')} returned {_short(got.get('output'))}, "
                 f"recorded {_short(want.get('output'))}"
