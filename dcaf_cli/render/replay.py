@@ -13,6 +13,7 @@ from dcaf_cli.render.diff import render_changes
 from dcaf_cli.render.text import literal
 from dcaf_cli.session.diff import diff_sessions
 from dcaf_cli.session.jsonvalue import same
+from dcaf_cli.session.text import shorten
 from dcaf_cli.testing.replayer import ReplayReport, TurnReplay
 
 _MARKS = {
@@ -30,7 +31,7 @@ def render_turn(turn: TurnReplay, *, reveal: bool = False, width: int = 80) -> R
         (f"{mark} ", style),
         (f"turn {turn.n}", "bold"),
         "  ",
-        literal(_shorten(turn.input, max(10, width - 30))),
+        literal(shorten(turn.input, max(10, width - 30))),
     )
     if turn.verdict == "given":
         line.append("  (made by hand: applied as recorded)", style="dim")
@@ -63,8 +64,3 @@ def render_summary(report: ReplayReport) -> RenderableType:
     if report.skipped:
         text.append(f"; {report.skipped} not replayed", style="dim")
     return text
-
-
-def _shorten(text: str, width: int) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= width else one[: width - 1] + "…"

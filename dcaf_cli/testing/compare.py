@@ -12,6 +12,7 @@ from typing import Any
 from dcaf_cli.errors import UsageError
 from dcaf_cli.session.diff import parse_pointer
 from dcaf_cli.session.jsonvalue import JSON, copy_json, same
+from dcaf_cli.session.text import cut
 
 Pattern = tuple[str, ...]  # pointer segments; "*" matches any one key or index
 
@@ -150,5 +151,4 @@ def describe(call: Call) -> str:
 
 
 def _short(value: Any, width: int = 40) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return cut(json.dumps(value, ensure_ascii=False), width)

@@ -26,13 +26,14 @@ from typing import Any, Literal
 from dcaf_cli.errors import UsageError
 from dcaf_cli.models.base import ToolCall
 from dcaf_cli.runtime.agent import Agent, AgentLike, complete_turn
-from dcaf_cli.runtime.execution import execute_call, one_line
+from dcaf_cli.runtime.execution import execute_call
 from dcaf_cli.runtime.results import Decision, PendingToolCall
 from dcaf_cli.runtime.runner import run_sync
 from dcaf_cli.runtime.turn import TurnOptions
 from dcaf_cli.session.diff import apply_patch, diff_sessions, to_patch
 from dcaf_cli.session.jsonvalue import JSON, copy_json, same
 from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import exception_line
 from dcaf_cli.store.history import session_at_turn
 from dcaf_cli.store.sessionfile import SessionFile
 from dcaf_cli.testing.compare import (
@@ -198,7 +199,7 @@ class _Replayer:
             turn.actual_calls = run_sync(self._run(turn, offset, session))
         except Exception as exc:  # the turn could not run at all: that is the finding
             turn.verdict = "failed"
-            turn.problems = [one_line(exc)]
+            turn.problems = [exception_line(exc)]
             turn.actual = before
             return turn
         finally:
