@@ -307,6 +307,18 @@ def test_a_key_quoted_back_by_the_server_is_redacted(server: FakeOpenAIServer) -
     assert message.endswith("bad request from key ‹redacted›")
 
 
+def test_any_secret_a_server_quotes_is_masked_as_by_every_provider(
+    server: FakeOpenAIServer,
+) -> None:
+    other = "ghp_" + "a1B2" * 9  # not our key: a token the server's message happens to hold
+    server.queue(Reply.error(400, f"upstream said: token {other} revoked\n\x1b[31mretry"))
+
+    message = model_error(model_for(server))
+
+    assert other not in message
+    assert message.endswith("upstream said: token ‹redacted› revoked \\x1b[31mretry")
+
+
 def test_unknown_model(server: FakeOpenAIServer) -> None:
     server.queue(Reply.error(404, "The model `fake` does not exist", type="invalid_request_error"))
 
