@@ -265,6 +265,12 @@ class Conversation:
             old.close()
         return report
 
+    def save(self) -> TurnReport:
+        """Save now, as after a turn (to retry a save that failed)."""
+        report = TurnReport("/save")
+        self._save(report)
+        return report
+
     def reload(self) -> None:
         """Drop what is in memory and read the file again (after it changed on disk)."""
         if self.store is None:

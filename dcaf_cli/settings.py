@@ -10,6 +10,7 @@ asking costs nothing at start-up.
 | variable | what |
 |---|---|
 | `DCAF_HOME` | where dcaf keeps its own files (default: the platform's user data dir) |
+| `DCAF_SESSIONS_DIR` | where `dcaf run` saves without `--session` (default: `sessions` there) |
 | `DCAF_DEBUG` | `1` shows the traceback of an error that stops dcaf (as `--debug`) |
 | `DCAF_MODEL` | the model `dcaf run` uses when `--model` is not given |
 | `DCAF_MAX_FILE_MB` | the largest session file read, in megabytes (default 100) |
@@ -32,6 +33,7 @@ from pathlib import Path
 from dcaf_cli.errors import UsageError
 
 HOME = "DCAF_HOME"
+SESSIONS_DIR = "DCAF_SESSIONS_DIR"
 DEBUG = "DCAF_DEBUG"
 MODEL = "DCAF_MODEL"
 MAX_FILE_MB = "DCAF_MAX_FILE_MB"
@@ -82,6 +84,15 @@ def dcaf_home() -> Path:
 def history_file() -> Path:
     """The REPL's prompt history."""
     return dcaf_home() / "history"
+
+
+def sessions_dir() -> Path:
+    """`DCAF_SESSIONS_DIR`, else `sessions` in `dcaf_home()`: where `dcaf run` saves a
+    conversation when no `--session` file is named."""
+    override = _raw(SESSIONS_DIR)
+    if override:
+        return Path(override).expanduser()
+    return dcaf_home() / "sessions"
 
 
 # -- the command line -----------------------------------------------------------------------

@@ -27,7 +27,8 @@ _CLEARED_PREFIXES = ("AWS_",)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point every user directory at `tmp_path`, and drop env that would change outputs.
 
-    Returns the `DCAF_HOME` directory (not created: code must create what it needs).
+    Returns the `DCAF_HOME` directory (not created: code must create what it needs); the
+    sessions folder is `tmp_path / "sessions"` (the `sessions_dir` fixture).
     """
     for name in (*_CLEARED_ENV, *(n for n in os.environ if n.startswith(_CLEARED_PREFIXES))):
         monkeypatch.delenv(name, raising=False)
@@ -46,4 +47,11 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(var, str(tmp_path / "xdg" / sub))
     dcaf_home = tmp_path / "dcaf-home"
     monkeypatch.setenv("DCAF_HOME", str(dcaf_home))
+    monkeypatch.setenv("DCAF_SESSIONS_DIR", str(tmp_path / "sessions"))
     return dcaf_home
+
+
+@pytest.fixture
+def sessions_dir(tmp_path: Path) -> Path:
+    """The sessions folder `dcaf run` saves into in tests (`DCAF_SESSIONS_DIR`; not created)."""
+    return tmp_path / "sessions"

@@ -45,7 +45,7 @@ from rich.console import Console
 
 from dcaf_cli.cli.chat import ChatSettings, open_conversation
 from dcaf_cli.conversation import Conversation
-from dcaf_cli.repl.app import Repl, make_prompt_session
+from dcaf_cli.repl.app import Repl, SessionSource, make_prompt_session
 from dcaf_cli.runtime.agent import AgentLike
 from dcaf_cli.store.filestore import SessionStore
 from dcaf_cli.store.sessionfile import new_session_file
@@ -126,9 +126,11 @@ class ScriptedPrompts:
 def conversation_for(
     agent: str | AgentLike, path: Path | None, *, model: str | None = "offline"
 ) -> Conversation:
-    """A conversation as `dcaf run` builds it: built-in agents by name, or an agent object."""
+    """A conversation as `dcaf run` builds it: built-in agents by name, or an agent object.
+    Without a path it is in memory (`--no-save`)."""
     if isinstance(agent, str):
-        return open_conversation(ChatSettings(agent=agent, session=path, model=model))
+        settings = ChatSettings(agent=agent, session=path, model=model, no_save=path is None)
+        return open_conversation(settings)
     store = SessionStore(path) if path is not None else None
     doc = store.open() if store is not None else new_session_file()
     doc.meta.setdefault("agent", agent.name)
@@ -142,6 +144,7 @@ def run_repl(
     reveal: bool = False,
     width: int = WIDTH,
     up_front: bool = False,
+    sessions: SessionSource | None = None,
 ) -> Run:
     """Run the real loop until it ends; entries are fed one per prompt (see the module doc).
 
@@ -170,7 +173,7 @@ def run_repl(
         else:
             scripted.install(session)
             questions = scripted.questions
-        Repl(conversation, session, console, reveal=reveal).run()
+        Repl(conversation, session, console, reveal=reveal, sessions=sessions).run()
     return Run(out.getvalue(), questions, scripted.entries)
 
 

@@ -145,16 +145,19 @@ def test_the_agent_recorded_in_the_file_is_the_default(dcaf: Any, path: Path) ->
     ]
 
 
-def test_without_agent_or_file_it_is_notes_in_memory(dcaf: Any) -> None:
-    r = dcaf("run", "-m", "/remember color blue", "--json")
+def test_without_agent_or_file_it_is_notes_in_memory_with_no_save(
+    dcaf: Any, sessions_dir: Path
+) -> None:
+    r = dcaf("run", "--no-save", "-m", "/remember color blue", "--json")
     assert r.status == 0
     line = r.json_lines[0]
     assert line["reply"] == "Remembered color=blue"
     assert line["revision"] is None
+    assert not sessions_dir.exists()
 
 
-def test_without_a_file_plain_output_says_how_to_keep_it(dcaf: Any) -> None:
-    r = dcaf("run", "shop", "-m", "add 1 widget")
+def test_with_no_save_plain_output_says_how_to_keep_it(dcaf: Any) -> None:
+    r = dcaf("run", "shop", "--no-save", "-m", "add 1 widget")
     assert "not saved: no session file (--session FILE keeps it)" in r.out
 
 

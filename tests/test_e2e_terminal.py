@@ -146,3 +146,36 @@ def test_typing_turns_tab_completion_and_ctrl_d(terminal: Terminal, tmp_path: Pa
     history = Path(os.environ["DCAF_HOME"], "history").read_text()
     assert "+/view_cart" in history
     assert "abandoned" not in history
+
+
+def test_a_run_without_a_file_is_saved_and_resume_picks_it(
+    terminal: Terminal, sessions_dir: Path, tmp_path: Path
+) -> None:
+    terminal.start(f'{shlex.quote(str(DCAF))} run shop; echo "[dcaf exited $?]"; sleep 60')
+    screen = terminal.wait_for(lambda s: prompt_text(s) == "")
+    assert f"dcaf · shop · offline · {sessions_dir}/shop-" in " ".join(screen.split())
+    terminal.type("add 2 widgets")
+    terminal.keys("Enter")
+    terminal.wait_for("(revision 1)")
+    terminal.type("x")  # see the first test: prove the prompt reads keys before Ctrl-D
+    terminal.wait_for(lambda s: prompt_text(s) == "x")
+    terminal.keys("BSpace")
+    terminal.wait_for(lambda s: prompt_text(s) == "")
+    terminal.keys("C-d")
+    terminal.wait_for("[dcaf exited 0]")
+    (saved,) = sessions_dir.glob("shop-*.json")
+
+    # A tmux server of its own: the first one may still be running its `sleep`.
+    second = Terminal(tmp_path / "tmux-resume.sock", terminal.env)
+    try:
+        second.start(f'{shlex.quote(str(DCAF))} run --resume; echo "[dcaf exited $?]"; sleep 60')
+        screen = second.wait_for("session (number or name, Enter for 1):")
+        assert saved.stem in screen
+        assert "add 2 widgets" in screen  # the last input
+        second.type("1")
+        second.wait_for("Enter for 1): 1")
+        second.keys("Enter")
+        screen = second.wait_for("1 key · 1 turn")
+        assert f"dcaf · shop · offline · {saved}" in " ".join(screen.split())
+    finally:
+        second.close()

@@ -401,7 +401,7 @@ def test_save_writes_an_in_memory_session_and_keeps_using_the_file(tmp_path: Pat
 def test_unsaved_in_memory_session_warns_on_exit() -> None:
     run = repl("shop", None, ["add 2 widgets"])
     assert run.output.rstrip().endswith(
-        "the session was not saved (no file); run with --session FILE next time"
+        "the session was not saved (--no-save); /save FILE keeps one next time"
     )
 
 
@@ -628,7 +628,7 @@ def test_completion_of_commands_tools_arguments_choices_and_keys(cart: Path) -> 
         conversation.session.set("deployment", {})
         conversation.session.set("deadline", "friday")
         assert complete(conversation, "/st") == ["/start_deployment"]
-        assert complete(conversation, "/se") == ["/session", "/set"]
+        assert complete(conversation, "/se") == ["/session", "/set", "/sessions"]
         assert complete(conversation, "/start_deployment en") == ["environment="]
         assert complete(conversation, "/start_deployment environment=") == [
             "environment=staging",

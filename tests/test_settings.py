@@ -14,7 +14,8 @@ from dcaf_cli import settings
 from dcaf_cli.errors import UsageError
 
 VARIABLES = [
-    settings.HOME, settings.DEBUG, settings.MODEL, settings.MAX_FILE_MB, settings.TIMEOUT,
+    settings.HOME, settings.SESSIONS_DIR, settings.DEBUG, settings.MODEL, settings.MAX_FILE_MB,
+    settings.TIMEOUT,
     settings.MAX_RETRIES, settings.BEDROCK_ENDPOINT_URL, settings.SESSION_SECRET,
     settings.APPROVAL_KEY, settings.APPROVAL_LEDGER, settings.SERVE_AGENT,
     settings.SERVE_MODEL, settings.SERVE_MAX_BODY,
@@ -24,7 +25,7 @@ VARIABLES = [
 @pytest.fixture(autouse=True)
 def unset(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in VARIABLES:
-        if name != settings.HOME:  # conftest points it at a temporary folder
+        if name not in (settings.HOME, settings.SESSIONS_DIR):  # conftest: temporary folders
             monkeypatch.delenv(name, raising=False)
 
 
@@ -116,6 +117,16 @@ def test_an_unused_bad_setting_stops_nothing(monkeypatch: pytest.MonkeyPatch) ->
 def test_home_and_history(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(settings.HOME, str(tmp_path / "dcaf"))
     assert settings.history_file() == tmp_path / "dcaf" / "history"
+
+
+def test_sessions_dir_is_in_home_unless_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(settings.HOME, str(tmp_path / "dcaf"))
+    monkeypatch.delenv(settings.SESSIONS_DIR)
+    assert settings.sessions_dir() == tmp_path / "dcaf" / "sessions"
+    monkeypatch.setenv(settings.SESSIONS_DIR, str(tmp_path / "elsewhere"))
+    assert settings.sessions_dir() == tmp_path / "elsewhere"
 
 
 def test_the_module_imports_only_the_standard_library() -> None:

@@ -18,6 +18,7 @@ app = typer.Typer(
     "tools keep state in a JSON session.",
     epilog="Examples:\n\n"
     "  dcaf run shop --session cart.json             # chat; the session is saved to cart.json\n\n"
+    "  dcaf run -c                                   # continue the last session saved for you\n\n"
     "  dcaf session show cart.json                   # inspect it: no agent, no model, no key\n\n"
     "  dcaf tools shop                               # an agent's tools and their parameters\n\n"
     "  dcaf serve shop --port 8000                   # the agent over HTTP\n\n"

@@ -5,15 +5,18 @@ constructs them: the loops themselves take them as parameters."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from dcaf_cli import settings as dcaf_settings
 from dcaf_cli.cli.context import META_KEY, merged_context
+from dcaf_cli.cli.session_choice import Picker, chosen_file
 from dcaf_cli.conversation import Conversation
 from dcaf_cli.errors import ExitStatus, UsageError
 from dcaf_cli.models.base import ModelOptions
@@ -21,7 +24,11 @@ from dcaf_cli.runtime.agent import Agent, AgentLike
 from dcaf_cli.runtime.compat import agent_notes
 from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
 from dcaf_cli.store.filestore import SessionStore
+from dcaf_cli.store.library import SessionLibrary
 from dcaf_cli.store.sessionfile import SessionFile, new_session_file
+
+if TYPE_CHECKING:
+    from dcaf_cli.repl.switching import SessionSource
 
 
 @dataclass
@@ -43,6 +50,9 @@ class ChatSettings:
     context: list[str] = field(default_factory=list)  # KEY=VALUE
     context_file: Path | None = None
     record_model: Path | None = None
+    continue_last: bool = False  # -c: the most recently used session (of `agent`)
+    resume: str | None = None  # --resume NAME; "" asks which (a terminal's picker)
+    no_save: bool = False  # --no-save: in memory only
 
 
 def _model_flags(settings: ChatSettings) -> list[str]:
@@ -68,7 +78,10 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
         from dcaf_cli.runtime.remote import RemoteAgent
 
         return RemoteAgent(settings.url), settings.url
-    spec = settings.agent or doc.meta.get("agent") or DEFAULT_AGENT
+    recorded = doc.meta.get("agent") if isinstance(doc.meta.get("agent"), str) else None
+    if not settings.agent and recorded and recorded.startswith(("http://", "https://")):
+        return make_agent(dataclasses.replace(settings, url=recorded), doc)
+    spec = settings.agent or recorded or DEFAULT_AGENT
     agent = load_agent(spec)
     if not isinstance(agent, Agent):
         if settings.record_model is not None:
@@ -84,7 +97,9 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
     # Agents are module-level objects: choosing a model (here or with /model) must not
     # change the module's agent for whoever loads it next in this process.
     agent = copy.copy(agent)
-    model_spec = settings.model or dcaf_settings.default_model() or agent.model or "offline"
+    model_spec = (
+        settings.model or dcaf_settings.default_model() or _recorded_model(doc) or agent.model
+    ) or "offline"
     if isinstance(model_spec, str):
         if model_spec.startswith("bedrock:") and settings.api_key:
             raise UsageError(
@@ -105,16 +120,26 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
     return agent, spec
 
 
-def open_conversation(settings: ChatSettings) -> Conversation:
-    store: SessionStore | None = None
-    if settings.session is not None:
-        store = SessionStore(settings.session)
-        doc = store.open()
-    else:
-        doc = new_session_file()
+def _recorded_model(doc: SessionFile) -> str | None:
+    """The model the file was last used with, if it names one a local agent can use."""
+    model = doc.meta.get("model")
+    if not isinstance(model, str) or model.startswith(("remote:", "function:")):
+        return None
+    return model
+
+
+def open_conversation(settings: ChatSettings, pick: Picker | None = None) -> Conversation:
+    """The conversation `dcaf run` works on: the file named, continued or picked, a new
+    file in the sessions folder, or (`--no-save`) none."""
+    library = SessionLibrary(dcaf_settings.sessions_dir())
+    path = chosen_file(settings, library, pick)
+    store = SessionStore(path) if path is not None else None
+    doc = store.open() if store is not None else new_session_file()
     try:
         agent, spec = make_agent(settings, doc)
         context = merged_context(doc.meta.get(META_KEY), settings.context_file, settings.context)
+        if store is None and not settings.no_save:
+            store = library.create(agent.name)[0]  # named from the agent: made after it
     except BaseException:
         if store is not None:
             store.close()
@@ -134,7 +159,12 @@ def open_conversation(settings: ChatSettings) -> Conversation:
 
 
 def start_chat(settings: ChatSettings) -> ExitStatus:
-    conversation = open_conversation(settings)
+    pick = None
+    if settings.interactive:
+        from dcaf_cli.repl.picker import pick_session
+
+        pick = pick_session
+    conversation = open_conversation(settings, pick)
     for note in agent_notes(conversation.agent, conversation.doc.meta.get("agent", "")):
         Console(stderr=True).print(
             f"dcaf: note: {note}", markup=False, highlight=False, soft_wrap=True
@@ -163,8 +193,28 @@ def _interactive(conversation: Conversation, settings: ChatSettings) -> ExitStat
     history = history_file()
     history.parent.mkdir(parents=True, exist_ok=True)
     prompt = make_prompt_session(history=FileHistory(str(history)))
-    Repl(conversation, prompt, Console(), reveal=settings.reveal, debug=settings.debug).run()
+    repl = Repl(
+        conversation, prompt, Console(), reveal=settings.reveal, debug=settings.debug,
+        sessions=session_source(settings),
+    )  # fmt: skip
+    try:
+        repl.run()
+    finally:
+        repl.conversation.close()  # after /switch, not the one it started with
     return ExitStatus.OK
+
+
+def session_source(settings: ChatSettings) -> SessionSource:
+    """The sessions folder for `/sessions`, and `/switch`'s way to open one of its files:
+    with the agent and model recorded in it."""
+    from dcaf_cli.repl.switching import SessionSource
+
+    def reopen(path: Path) -> Conversation:
+        return open_conversation(
+            ChatSettings(session=path, reveal=settings.reveal, debug=settings.debug)
+        )
+
+    return SessionSource(SessionLibrary(dcaf_settings.sessions_dir()), reopen)
 
 
 def _stdin_lines() -> Iterable[str]:

@@ -3,9 +3,10 @@
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from dcaf_cli.cli.params import EXIT_CODES
 from dcaf_cli.cli.state import run_state
@@ -17,8 +18,31 @@ class Approve(StrEnum):
     no = "no"
 
 
+class _RunCommand(TyperCommand):
+    """`--resume` takes an optional NAME, which Typer's parser cannot express: a bare
+    `--resume` (last, or before another option) gets the empty value, "pick one"."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, bare_resume(args))
+
+
+def bare_resume(args: list[str]) -> list[str]:
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        out.append(arg)
+        following = args[i + 1] if i + 1 < len(args) else None
+        if arg in ("--resume", "-r") and (following is None or following.startswith("-")):
+            out.append("")
+    return out
+
+
 EXAMPLES = (
     "Examples:\n\n"
+    "  dcaf run shop                                 # saved in the sessions folder\n\n"
+    "  dcaf run -c                                   # continue the last session\n\n"
+    "  dcaf run --resume                             # pick a session to continue\n\n"
     "  dcaf run shop --session sessions/shop.json\n\n"
     "  dcaf run dcaf_cli.examples.deploy -m 'start a deployment to staging' --json\n\n"
     "  dcaf run shop --model openai:gpt-4o-mini --session cart.json\n\n"
@@ -30,7 +54,7 @@ EXAMPLES = (
 
 def register(app: typer.Typer) -> None:
     """Add `dcaf run` to `app`."""
-    app.command(epilog=EXAMPLES)(run)
+    app.command(cls=_RunCommand, epilog=EXAMPLES)(run)
 
 
 def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
@@ -49,16 +73,47 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
         typer.Option(
             "--session",
             "-s",
-            help="Session file to load and save after every turn (created if missing).",
+            help="Session file to load and save after every turn (created if missing). "
+            "Default: a new file in the sessions folder ($DCAF_SESSIONS_DIR, see `dcaf "
+            "session ls`).",
             dir_okay=False,
         ),
     ] = None,
+    continue_last: Annotated[
+        bool,
+        typer.Option(
+            "--continue",
+            "-c",
+            help="Continue the most recently used session of the sessions folder (of AGENT, "
+            "when given).",
+        ),
+    ] = False,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            "-r",
+            metavar="[NAME]",
+            help="Continue the session NAME of the sessions folder; without NAME, pick one "
+            "from a list (on a terminal).",
+            show_default=False,
+        ),
+    ] = None,
+    no_save: Annotated[
+        bool,
+        typer.Option(
+            "--no-save",
+            help="Keep the conversation in memory only (/save FILE in the REPL keeps it after "
+            "all).",
+        ),
+    ] = False,
     model: Annotated[
         str | None,
         typer.Option(
             "--model",
             help="offline, script:FILE, openai:MODEL, ollama:MODEL, anthropic:MODEL, "
-            "bedrock:MODEL_ID. Default: $DCAF_MODEL, else the agent's own, else offline.",
+            "bedrock:MODEL_ID. Default: $DCAF_MODEL, else the one the session file records, "
+            "else the agent's own, else offline.",
             show_default=False,
         ),
     ] = None,
@@ -162,7 +217,8 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
     ] = None,
 ) -> None:
     """Chat with an agent. Each turn shows the tool calls, the reply and what changed in the
-    session, and saves the session file.
+    session, and saves the session file: the one --session names, else a new one in the
+    sessions folder (-c and --resume continue those; --no-save keeps it in memory).
 
     Without a terminal (piped stdin) or with -m, runs one turn per line or message and exits;
     --json makes the output machine-readable.
@@ -190,6 +246,9 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
         context=list(context or []),
         context_file=context_file,
         record_model=record_model,
+        continue_last=continue_last,
+        resume=resume,
+        no_save=no_save,
     )
     status = start_chat(settings)
     if status != ExitStatus.OK:

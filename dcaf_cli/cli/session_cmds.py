@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dcaf_cli.cli import session_edit_cmds
+from dcaf_cli.cli import library_cmds, session_edit_cmds
 from dcaf_cli.cli.console import make_console, print_json
 from dcaf_cli.cli.params import HELP_OPTIONS, FileArg, RevealOpt
 
@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 
 session_app = typer.Typer(
     name="session",
-    help="Inspect, compare, edit and undo session files offline: no agent, no model, no key.",
+    help="Inspect, compare, edit and undo session files offline: no agent, no model, no key. "
+    "ls, rm and prune work on the sessions folder, where `dcaf run` saves without --session.",
     epilog="Examples:\n\n"
+    "  dcaf session ls                                # the saved sessions, most recent first\n\n"
     "  dcaf session show sessions/shop.json\n\n"
     "  dcaf session log sessions/shop.json\n\n"
     "  dcaf session set sessions/shop.json cart[0].quantity 3\n\n"
@@ -35,8 +37,10 @@ session_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `dcaf session` and its commands (these, then the editing ones) to `app`."""
+    """Add `dcaf session` and its commands (these, the editing ones, then the sessions
+    folder's) to `app`."""
     session_edit_cmds.register(session_app)
+    library_cmds.register(session_app)
     app.add_typer(session_app)
 
 

@@ -23,6 +23,7 @@ from dcaf_cli.render.turn import render_notice
 from dcaf_cli.repl.approvals import InteractiveDecider
 from dcaf_cli.repl.commands import COMMANDS, run_command
 from dcaf_cli.repl.completion import ReplCompleter
+from dcaf_cli.repl.switching import SessionSource
 from dcaf_cli.repl.view import TurnView
 from dcaf_cli.runtime.agent import Agent
 from dcaf_cli.runtime.runner import run_sync
@@ -51,12 +52,14 @@ class Repl:
         *,
         reveal: bool = False,
         debug: bool = False,
+        sessions: SessionSource | None = None,
     ) -> None:
         self.conversation = conversation
         self.prompt = prompt
         self.console = console
         self.reveal = reveal
         self.debug = debug
+        self.sessions = sessions
         prompt.completer = ReplCompleter(
             list(COMMANDS),
             lambda: self.conversation.agent.tools,
@@ -67,6 +70,15 @@ class Repl:
         prompt.complete_while_typing = False
         self.decider = InteractiveDecider(prompt, console, conversation, reveal=reveal)
         self.view = TurnView(console, conversation, reveal=reveal, debug=debug)
+
+    def use(self, conversation: Conversation) -> None:
+        """Carry on with another conversation (`/switch`); the old one is closed."""
+        old, self.conversation = self.conversation, conversation
+        self.decider = InteractiveDecider(
+            self.prompt, self.console, conversation, reveal=self.reveal
+        )
+        self.view = TurnView(self.console, conversation, reveal=self.reveal, debug=self.debug)
+        old.close()
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -173,7 +185,7 @@ class Repl:
         if c.unsaved and c.path is None:
             self.console.print(
                 Text(
-                    "the session was not saved (no file); run with --session FILE next time",
+                    "the session was not saved (--no-save); /save FILE keeps one next time",
                     style="yellow",
                 )
             )

@@ -18,6 +18,7 @@ from dcaf_cli.errors import DcafError, UsageError
 from dcaf_cli.render.diff import render_changes
 from dcaf_cli.render.session import render_log, render_session_tree
 from dcaf_cli.render.text import literal, short_json
+from dcaf_cli.repl.switching import SessionSource, sessions_command, switch_command
 from dcaf_cli.session.diff import diff_sessions
 from dcaf_cli.session.keypath import format_key_path, lookup
 from dcaf_cli.store import history
@@ -36,6 +37,12 @@ class ReplContext(Protocol):
     def show_outcome(self, report: TurnReport) -> None: ...
 
     def switch_model(self, spec: str) -> None: ...
+
+    sessions: SessionSource | None
+
+    def use(self, conversation: Conversation) -> None: ...
+
+    def greet(self) -> None: ...
 
 
 Handler = Callable[[ReplContext, str], bool]
@@ -234,6 +241,8 @@ COMMANDS: dict[str, Command] = {
         Command("/model", "[SPEC]", "show or switch the model (offline, openai:…, …)", _model),
         Command("/clear", "", "forget the conversation, keep the session data", _clear),
         Command("/save", "FILE", "write to FILE and keep using it", _save),
+        Command("/sessions", "", "the saved sessions of the sessions folder", sessions_command),
+        Command("/switch", "NAME", "save, and continue the session NAME instead", switch_command),
         Command("/reload", "", "drop unsaved changes and read the file again", _reload),
         Command("/exit", "", "leave (Ctrl-D too)", _exit),
         Command("/quit", "", "leave", _exit),

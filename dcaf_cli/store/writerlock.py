@@ -41,7 +41,7 @@ class WriterLock:
             if fd is None:
                 return cls(path, None)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _flock_soon(fd)
             except OSError as exc:
                 holder = _holder(fd)
                 os.close(fd)
@@ -66,6 +66,35 @@ class WriterLock:
                 self.path.unlink(missing_ok=True)
             os.close(self.fd)
             self.fd = None
+
+
+def is_held(target: Path) -> bool:
+    """Whether a writer has `target` open now. Creates nothing; the shared lock it takes to
+    find out lasts microseconds, and `acquire` waits that long rather than refuse."""
+    try:
+        fd = os.open(target.with_name(f".{target.name}.lock"), os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False  # no lock file: nobody has it open
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
+    finally:
+        os.close(fd)  # drops the shared lock
+    return False
+
+
+def _flock_soon(fd: int) -> None:
+    """An exclusive flock, retried for a moment: a listing may be looking (`is_held`)."""
+    for delay in (0.005, 0.02, 0.05):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise
+        time.sleep(delay)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _open_lock_file(path: Path, source: str) -> int | None:
