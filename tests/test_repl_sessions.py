@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from repl_helpers import CTRL_D, ScriptedPrompts, buffer_console, conversation_for, run_repl
@@ -13,8 +15,9 @@ from test_library import age, write_session
 
 from dcaf_cli.cli.chat import ChatSettings, session_source
 from dcaf_cli.conversation import Conversation
-from dcaf_cli.repl.app import SessionSource, make_prompt_session
+from dcaf_cli.repl.app import Repl, make_prompt_session
 from dcaf_cli.repl.picker import pick_session
+from dcaf_cli.repl.switching import SessionSource
 from dcaf_cli.store.filestore import SessionStore, read_session_file
 from dcaf_cli.store.library import SessionLibrary
 
@@ -146,3 +149,20 @@ def test_picker_filters_by_agent_and_ctrl_d_cancels(folder: Path) -> None:
     assert "memo" not in shown
     with pytest.raises(KeyboardInterrupt):
         pick(folder, [CTRL_D])
+
+
+def test_switch_completes_the_names_of_saved_sessions(folder: Path, source: SessionSource) -> None:
+    conversation = conversation_for("shop", folder / "cart.json")
+    try:
+        repl = Repl(conversation, make_prompt_session(), buffer_console()[0], sessions=source)
+        completer = repl.prompt.completer
+        assert completer is not None
+
+        def complete(text: str) -> list[str]:
+            return [c.text for c in completer.get_completions(Document(text), CompleteEvent())]
+
+        assert complete("/switch ") == ["memo", "cart"]  # most recent first
+        assert complete("/switch me") == ["memo"]
+        assert complete("/sw") == ["/switch"]
+    finally:
+        conversation.close()

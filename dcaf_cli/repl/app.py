@@ -64,6 +64,7 @@ class Repl:
             list(COMMANDS),
             lambda: self.conversation.agent.tools,
             self._session_keys,
+            self._session_names,
         )
         prompt.key_bindings = key_bindings()
         prompt.bottom_toolbar = self.toolbar
@@ -189,6 +190,12 @@ class Repl:
                     style="yellow",
                 )
             )
+
+    def _session_names(self) -> list[str]:
+        """The saved sessions, most recent first (for `/switch` NAME completion)."""
+        if self.sessions is None:
+            return []
+        return [s.name for s in self.sessions.library.scan().sessions]
 
     def _session_keys(self) -> list[str]:
         return self.conversation.session.keys()

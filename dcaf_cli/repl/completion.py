@@ -1,4 +1,5 @@
-"""Tab completion: slash commands, tool names, argument names and choices, session keys."""
+"""Tab completion: slash commands, tool names, argument names and choices, session keys,
+and the names of saved sessions for `/switch`."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ class ReplCompleter(Completer):
         commands: Sequence[str],
         tools: Callable[[], Sequence[Tool[..., Any]]],
         session_keys: Callable[[], Iterable[str]],
+        session_names: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         self.commands = commands
         self.tools = tools
         self.session_keys = session_keys
+        self.session_names = session_names
 
     def get_completions(
         self, document: Document, complete_event: CompleteEvent
@@ -38,6 +41,9 @@ class ReplCompleter(Completer):
         word = document.get_word_before_cursor(WORD=True)
         if head in KEY_COMMANDS and text.count(" ") == 1:
             yield from _matching(word, sorted(self.session_keys()))
+            return
+        if head == "/switch" and text.count(" ") == 1:
+            yield from _matching(word, self.session_names())
             return
         tool = next((t for t in self.tools() if f"/{t.name}" == head), None)
         if tool is not None:
