@@ -233,3 +233,16 @@ def test_parse_age(text: str, seconds: float) -> None:
 def test_parse_age_refuses_what_is_not_an_age(text: str) -> None:
     with pytest.raises(UsageError, match="is not an age"):
         parse_age(text)
+
+
+def test_a_large_meta_is_read_from_the_end_too(tmp_path: Path) -> None:
+    path = write_session(tmp_path / "s.json", ["one"], big=20_000)
+    with SessionStore(path) as store:
+        doc = store.open()
+        doc.meta["context"] = {"notes": "y" * 100_000}  # meta larger than the first read
+        store.save(doc)
+    data = path.read_bytes()
+    inside = data.index(b"xxxx")  # in the session data: a whole parse would fail
+    path.write_bytes(data[:inside] + b"\x00" + data[inside + 1 :])
+    s = summarize(path)
+    assert (s.turns, s.last_input, s.revision) == (1, "one", 2)

@@ -30,7 +30,8 @@ _META = b'\n  "meta": '
 _TURNS_END = b"\n  ],"
 _RECORD = b"\n    {\n"
 _NO_TURNS = b'"turns": [],'
-_WINDOW = 64 * 1024
+_WINDOW = 16 * 1024  # meta and a usual last turn; larger ones take another read or two
+_META_LIMIT = 4 * 1024 * 1024  # no meta in the last 4 MB: not dcaf's layout
 _KEY = b'"' + FORMAT_KEY.encode() + b'"'
 
 
@@ -96,9 +97,12 @@ def _from_ends(f: Any, size: int) -> Facts | None:
         f.seek(size - window)
         tail = f.read(window)
         at = tail.rfind(_META)
+        if at < 0 and window < min(size, _META_LIMIT):
+            window = min(size, window * 4)  # a large meta (a big --context): read more
+            continue
         meta = _parse_meta(tail[at + len(_META) :]) if at >= 0 else None
         if meta is None:
-            return None  # meta is small: not in the last 64 KB means another layout
+            return None  # no meta at the end: another layout
         before = tail[:at]
         if before.endswith(_NO_TURNS):
             return meta, None
