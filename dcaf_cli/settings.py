@@ -19,7 +19,7 @@ asking costs nothing at start-up.
 | `DCAF_BEDROCK_ENDPOINT_URL` | the Bedrock endpoint (default: the AWS SDK's) |
 | `DCAF_SESSION_SECRET` | the server's signing secret, shared by its replicas |
 | `DCAF_APPROVAL_KEY` | the key (hex) `dcaf serve` hands its workers without a secret |
-| `DCAF_APPROVAL_LEDGER` | the SQLite file of used approvals the workers share |
+| `DCAF_LEDGER` | the ledger of used approvals: memory, sqlite:PATH or redis://HOST:PORT/DB |
 | `DCAF_SERVE_AGENT`, `DCAF_SERVE_MODEL`, `DCAF_SERVE_MAX_BODY` | what a worker serves |
 """
 
@@ -43,6 +43,7 @@ BEDROCK_ENDPOINT_URL = "DCAF_BEDROCK_ENDPOINT_URL"
 SESSION_SECRET = "DCAF_SESSION_SECRET"
 APPROVAL_KEY = "DCAF_APPROVAL_KEY"
 APPROVAL_LEDGER = "DCAF_APPROVAL_LEDGER"
+LEDGER = "DCAF_LEDGER"
 SERVE_AGENT = "DCAF_SERVE_AGENT"
 SERVE_MODEL = "DCAF_SERVE_MODEL"
 SERVE_MAX_BODY = "DCAF_SERVE_MAX_BODY"
@@ -198,8 +199,9 @@ def _hex_key(name: str, raw: str) -> bytes | None:
 
 
 def approval_ledger() -> str | None:
-    """`DCAF_APPROVAL_LEDGER`: the SQLite file of used approvals, shared by the workers."""
-    return _text(APPROVAL_LEDGER)
+    """`DCAF_LEDGER` (`memory`, `sqlite:PATH`, `redis://...`), else `DCAF_APPROVAL_LEDGER`
+    (a SQLite path): the ledger of used approvals every worker and replica shares."""
+    return _text(LEDGER) or _text(APPROVAL_LEDGER)
 
 
 def serve_agent() -> str | None:

@@ -12,6 +12,7 @@ EXAMPLES = (
     "  dcaf serve shop                                  # http://127.0.0.1:8000\n\n"
     "  dcaf serve agents/deploy.py --port 9000 --model openai:gpt-4o-mini\n\n"
     "  DCAF_SESSION_SECRET=... dcaf serve shop --host 0.0.0.0 --workers 4\n\n"
+    "  dcaf serve shop --workers 2 --ledger redis://10.0.0.5:6379/0   # replicas share it\n\n"
     '  curl -s localhost:8000/api/chat -d \'{"messages": [{"role": "user", '
     '"content": "add 2 widgets"}]}\'\n\n'
     "  dcaf run --url http://127.0.0.1:8000 --session cart.json"
@@ -44,7 +45,7 @@ def serve(  # noqa: PLR0917  (Typer reads the parameters)
             help="Worker processes. The server keeps no session state, so any worker (or "
             "host, with DCAF_SESSION_SECRET set) can answer any request. The workers share "
             "one ledger of used approvals: a SQLite file in a private temporary folder, or "
-            "the one DCAF_APPROVAL_LEDGER names.",
+            "the one --ledger names.",
         ),
     ] = 1,
     model: Annotated[
@@ -61,6 +62,17 @@ def serve(  # noqa: PLR0917  (Typer reads the parameters)
         int,
         typer.Option("--max-body", min=1, help="Largest request body accepted, in bytes (413)."),
     ] = 4 * 1024 * 1024,
+    ledger: Annotated[
+        str | None,
+        typer.Option(
+            "--ledger",
+            help="Where used approvals are recorded, shared by every worker and replica: "
+            "redis://HOST:PORT/DB (many hosts; pip install 'dcaf-cli[redis]'), sqlite:PATH "
+            "(one host), or memory (one worker). Default: $DCAF_LEDGER, else memory for one "
+            "worker and a private SQLite file for several.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve AGENT over HTTP: GET /health, POST /api/chat, POST /api/chat-stream (NDJSON).
 
@@ -76,5 +88,5 @@ def serve(  # noqa: PLR0917  (Typer reads the parameters)
     from dcaf_cli.server.entry import ServeOptions
     from dcaf_cli.server.entry import serve as run_server
 
-    options = ServeOptions(host, port, workers, model, max_body)
+    options = ServeOptions(host, port, workers, model, max_body, ledger=ledger)
     run_server(agent, options, announce=lambda line: typer.echo(f"dcaf: {line}", err=True))

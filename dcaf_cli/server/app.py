@@ -1,6 +1,7 @@
 """The HelpDesk-protocol HTTP server: `create_app(agent)` is an ASGI app (FastAPI).
 
-    GET  /health                  {"status": "ok", "agent": ..., "model": ...}
+    GET  /health                  {"status": "ok", "agent": ..., "model": ..., "ledger": ...}
+    GET  /ready                   200 when the approval ledger answers, else 503
     GET  /api/tools               {"tools": [{name, description, parameters, requires_approval}]}
     POST /api/chat                one assistant message (alias /api/sendMessage)
     POST /api/chat-stream         NDJSON events, `done` last (alias /api/sendMessageStream)
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -28,7 +30,7 @@ from starlette.requests import ClientDisconnect
 from dcaf_cli.protocol.signing import DEFAULT_TTL, Signer
 from dcaf_cli.runtime.agent import AgentLike
 from dcaf_cli.server.intake import DEFAULT_MAX_BODY, ChatInput, HTTPProblem
-from dcaf_cli.server.ledger import Ledger
+from dcaf_cli.server.ledger import Ledger, ledger_state
 from dcaf_cli.server.service import ChatService
 from dcaf_cli.server.stream import stream_reply
 
@@ -63,12 +65,21 @@ def create_app(
     app.state.service = service
 
     async def health() -> dict[str, Any]:
+        # Liveness: always 200 while the process serves; the ledger's state is reported.
+        name, problem = await anyio.to_thread.run_sync(ledger_state, service.ledger)
         return {
             "status": "ok",
             "agent": agent.name,
             "model": agent.model_name,
             "signed_sessions": service.signer.signs_sessions,
+            "ledger": {"store": name, "ok": problem is None, **_why(problem)},
         }
+
+    async def ready() -> Response:
+        # Readiness: a replica whose ledger does not answer cannot take approvals.
+        name, problem = await anyio.to_thread.run_sync(ledger_state, service.ledger)
+        body = {"status": "ready" if problem is None else "unavailable", "ledger": name}
+        return JSONResponse(body | _why(problem), status_code=200 if problem is None else 503)
 
     async def tools() -> dict[str, Any]:
         # What a remote REPL completes and calls: the schemas the model is told.
@@ -88,6 +99,7 @@ def create_app(
         return StreamingResponse(stream_reply(service, prepared), media_type=NDJSON)
 
     app.add_api_route("/health", health, methods=["GET"])
+    app.add_api_route("/ready", ready, methods=["GET"])
     app.add_api_route("/api/tools", tools, methods=["GET"])
     for path in CHAT_PATHS:
         app.add_api_route(path, chat, methods=["POST"])
@@ -95,6 +107,10 @@ def create_app(
         app.add_api_route(path, chat_stream, methods=["POST"])
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app
+
+
+def _why(problem: str | None) -> dict[str, str]:
+    return {} if problem is None else {"error": problem}
 
 
 async def _prepare(service: ChatService, request: Request) -> ChatInput | Response:

@@ -11,10 +11,12 @@ Approval signatures must verify in whichever worker gets the decision: the key c
 from `DCAF_SESSION_SECRET` when set (any number of hosts), else `serve()` draws one
 random key and hands it to all its workers in `DCAF_APPROVAL_KEY` (one host).
 
-The ledger of used approvals (see `ledger`) must be one for all the workers too:
-`DCAF_APPROVAL_LEDGER` names a SQLite file they all open. When it is not set and there
-are several workers, `serve()` creates one in a private temporary folder (mode 0700) and
-removes it when the server stops; one worker keeps its ledger in memory.
+The ledger of used approvals (see `ledger`) must be one for all the workers too, and
+for all the replicas behind a load balancer: `--ledger` (`DCAF_LEDGER`) names it:
+`redis://HOST:PORT/DB` for many hosts, `sqlite:PATH` for the workers of one host, or
+`memory` for one worker. When none is named and there are several workers, `serve()`
+creates a SQLite one in a private temporary folder (mode 0700) and removes it when the
+server stops; one worker keeps its ledger in memory.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from dcaf_cli.server.app import create_app
 from dcaf_cli.server.intake import DEFAULT_MAX_BODY
 from dcaf_cli.server.ledger import Ledger, MemoryLedger, SqliteLedger
 from dcaf_cli.server.startup import check_port, run_uvicorn
+from dcaf_cli.session.text import exception_line
 
 FACTORY = "dcaf_cli.server.entry:app_from_env"
 
@@ -52,6 +55,7 @@ class ServeOptions:
     model: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY
     log_level: str = "info"
+    ledger: str | None = None  # memory, sqlite:PATH, redis://HOST:PORT/DB (DCAF_LEDGER)
 
 
 def build_agent(spec: str, model: str | None = None) -> AgentLike:
@@ -69,39 +73,89 @@ def build_agent(spec: str, model: str | None = None) -> AgentLike:
     return agent
 
 
-def open_ledger(path: str) -> SqliteLedger:
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def open_ledger(spec: str) -> Ledger:
+    """The ledger `spec` names: `memory`, `sqlite:PATH` (or a bare path), `redis://...`."""
+    if spec == "memory":
+        return MemoryLedger()
+    if spec.startswith(REDIS_SCHEMES):
+        from dcaf_cli.server.redis_ledger import RedisLedger
+
+        return RedisLedger(spec)
+    path = spec.removeprefix("sqlite:")
     try:
         return SqliteLedger(path)
     except sqlite3.Error as exc:
-        raise UsageError(
-            f"{settings.APPROVAL_LEDGER}={path!r}: cannot open the approval ledger: {exc}"
-        ) from None
+        raise UsageError(f"ledger {spec!r}: cannot open the SQLite file: {exc}") from None
 
 
 def ledger_from_env() -> Ledger:
-    """The SQLite ledger `DCAF_APPROVAL_LEDGER` names, else one in memory."""
-    path = settings.approval_ledger()
-    return open_ledger(path) if path else MemoryLedger()
+    """The ledger `DCAF_LEDGER` (or `DCAF_APPROVAL_LEDGER`) names, else one in memory."""
+    spec = settings.approval_ledger()
+    return open_ledger(spec) if spec else MemoryLedger()
+
+
+def check_ledger(spec: str, workers: int, warn: Callable[[str], None] | None) -> None:
+    """Refuse what cannot work (`memory` for several workers, an unopenable file, a URL
+    that is not one) at start; a Redis that does not answer yet is only a warning: the
+    server starts, and `/ready` says 503 until it answers."""
+    if spec == "memory" and workers > 1:
+        raise UsageError(
+            "--ledger memory cannot be shared by several workers",
+            hint="leave --ledger out (the workers share a SQLite file), or use redis://",
+        )
+    ledger = open_ledger(spec)
+    try:
+        ping: Callable[[], object] | None = getattr(ledger, "ping", None)
+        if ping is not None:
+            ping()
+    except Exception as exc:
+        if warn is not None:
+            warn(f"warning: the ledger does not answer yet ({exception_line(exc)}); "
+                 "requests with approvals get 503 and /ready says 503 until it does")  # fmt: skip
+    finally:
+        close: Callable[[], object] | None = getattr(ledger, "close", None)
+        if close is not None:
+            close()
 
 
 @contextlib.contextmanager
-def shared_ledger(workers: int) -> Iterator[None]:
-    """`DCAF_APPROVAL_LEDGER` set for the workers while the block runs (see above)."""
-    given = settings.approval_ledger()
-    if given or workers == 1:
-        if given:
-            open_ledger(given).close()  # created, or refused, once and now: not per worker
+def shared_ledger(
+    workers: int, given: str | None = None, warn: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """The ledger named for the workers (`DCAF_LEDGER`) while the block runs (see above)."""
+    given = given or settings.approval_ledger()
+    if given:
+        check_ledger(given, workers, warn)  # checked once and now: not per worker
+        with _environment(settings.LEDGER, given):
+            yield
+        return
+    if workers == 1:
         yield
         return
     folder = tempfile.mkdtemp(prefix="dcaf-serve-")  # 0700: only this user opens it
     path = str(Path(folder) / "approvals.sqlite3")
     try:
-        open_ledger(path).close()
-        os.environ[settings.APPROVAL_LEDGER] = path
+        SqliteLedger(path).close()
+        with _environment(settings.LEDGER, f"sqlite:{path}"):
+            yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
         yield
     finally:
-        os.environ.pop(settings.APPROVAL_LEDGER, None)
-        shutil.rmtree(folder, ignore_errors=True)
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 def app_from_env() -> FastAPI:
@@ -126,7 +180,7 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
     if options.model:
         os.environ[settings.SERVE_MODEL] = options.model
     host, port, level, workers = options.host, options.port, options.log_level, options.workers
-    with shared_ledger(workers):
+    with shared_ledger(workers, options.ledger, announce):
         if announce is not None:
             for note in agent_notes(agent, spec):
                 announce(f"note: {note}")

@@ -11,15 +11,18 @@ if one is already there, none of them. The server claims *before* the tool runs,
 two identical requests racing only one runs it, and an approval whose run then fails
 stays used: approvals are single-use, and the user asks again.
 
-Two implementations:
+Three implementations:
 
 - `MemoryLedger`: a dict and a lock, for one process (the default of `create_app`).
 - `SqliteLedger(path)`: a SQLite file (WAL mode) shared by every process that opens it,
   which is how the workers of `dcaf serve --workers N` share one ledger on a host. An
   `INSERT ... ON CONFLICT DO NOTHING` inside `BEGIN IMMEDIATE` is the check-and-record,
   so two workers cannot both claim a key. SQLite's locking needs one host's filesystem
-  (not NFS or SMB): across hosts, pass `create_app(ledger=...)` an object with a `claim`
-  method backed by storage every host shares (a database, Redis).
+  (not NFS or SMB).
+- `RedisLedger(url)` (`redis_ledger`): one Redis shared by every replica on every host.
+
+Any object with a `claim` method works (`create_app(ledger=...)`); `ping()` (raise when
+the store does not answer) and `describe()` are optional, for `/ready` and `/health`.
 """
 
 from __future__ import annotations
@@ -52,8 +55,25 @@ class Ledger(Protocol):
         ...
 
 
+def ledger_state(ledger: Ledger) -> tuple[str, str | None]:
+    """What the ledger is, and why it does not answer (None when it does)."""
+    describe = getattr(ledger, "describe", None)
+    name = describe() if callable(describe) else type(ledger).__name__
+    ping = getattr(ledger, "ping", None)
+    if not callable(ping):
+        return name, None
+    try:
+        ping()
+    except Exception as exc:
+        return name, " ".join(str(exc).split()) or type(exc).__name__
+    return name, None
+
+
 class MemoryLedger:
     """The ledger of one process: enough for tests and a single worker."""
+
+    def describe(self) -> str:
+        return "memory"
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
@@ -108,6 +128,13 @@ class SqliteLedger:
             self._db.close()
             raise
         self._pruned = clock()
+
+    def describe(self) -> str:
+        return f"sqlite {self.path}"
+
+    def ping(self) -> None:
+        with self._lock:
+            self._db.execute("SELECT 1")
 
     def claim(self, entries: Mapping[str, float]) -> list[str]:
         with self._lock:
