@@ -34,6 +34,7 @@ SERVE_ENV = (
     "DCAF_SERVE_MAX_BODY",
     "DCAF_APPROVAL_KEY",
     "DCAF_APPROVAL_LEDGER",
+    "DCAF_LEDGER",
     "DCAF_SESSION_SECRET",
 )
 WORKER_DEPLOY = str(Path(__file__).parent / "fakes" / "server_agents.py") + ":WORKER_DEPLOY"
@@ -106,14 +107,16 @@ def test_several_workers_share_a_ledger_in_a_private_folder(
     tmp.mkdir()
     monkeypatch.setattr("tempfile.tempdir", str(tmp))
     with shared_ledger(workers=2):
-        path = Path(os.environ["DCAF_APPROVAL_LEDGER"])
+        spec = os.environ["DCAF_LEDGER"]
+        assert spec.startswith("sqlite:")
+        path = Path(spec.removeprefix("sqlite:"))
         assert path.parent.parent == tmp
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
         assert path.is_file()  # created before the workers start
-    assert "DCAF_APPROVAL_LEDGER" not in os.environ
+    assert "DCAF_LEDGER" not in os.environ
     assert list(tmp.iterdir()) == []
     with shared_ledger(workers=1):  # one worker: its ledger is in memory
-        assert "DCAF_APPROVAL_LEDGER" not in os.environ
+        assert "DCAF_LEDGER" not in os.environ
 
 
 def test_a_ledger_the_user_names_is_used_and_kept(
@@ -121,12 +124,12 @@ def test_a_ledger_the_user_names_is_used_and_kept(
 ) -> None:
     given = tmp_path / "shared" / "approvals.sqlite3"
     given.parent.mkdir()
-    monkeypatch.setenv("DCAF_APPROVAL_LEDGER", str(given))
+    monkeypatch.setenv("DCAF_APPROVAL_LEDGER", str(given))  # the older name still works
     with shared_ledger(workers=4):
-        assert os.environ["DCAF_APPROVAL_LEDGER"] == str(given)
+        assert os.environ["DCAF_LEDGER"] == str(given)
     assert given.is_file()
-    monkeypatch.setenv("DCAF_APPROVAL_LEDGER", str(tmp_path / "no" / "such" / "dir" / "x.db"))
-    with pytest.raises(UsageError, match="cannot open the approval ledger"), shared_ledger(1):
+    monkeypatch.setenv("DCAF_LEDGER", f"sqlite:{tmp_path / 'no' / 'such' / 'dir' / 'x.db'}")
+    with pytest.raises(UsageError, match="cannot open the SQLite file"), shared_ledger(1):
         pass
 
 

@@ -56,7 +56,13 @@ def client(clients: dict[str, httpx.Client]) -> Callable[[str], httpx.Client]:
 
 def test_health(client: Any) -> None:
     body = client("shop").get("/health").json()
-    assert body == {"status": "ok", "agent": "shop", "model": "offline", "signed_sessions": False}
+    assert body == {
+        "status": "ok",
+        "agent": "shop",
+        "model": "offline",
+        "signed_sessions": False,
+        "ledger": {"store": "memory", "ok": True},
+    }
 
 
 # -- the seed's examples -----------------------------------------------------------------

@@ -82,9 +82,9 @@ def test_a_redis_that_is_down_fails_the_claim_quickly(redis: RedisServer) -> Non
     ledger = RedisLedger(redis.url, timeout=1.0)
     redis.stop()
 
-    with pytest.raises(Exception, match="(?i)connect|refused"):
+    with pytest.raises(Exception, match=r"(?i)connect|refused"):
         ledger.claim({"a": time.time() + 60})
-    with pytest.raises(Exception, match="(?i)connect|refused"):
+    with pytest.raises(Exception, match=r"(?i)connect|refused"):
         ledger.ping()
 
 
