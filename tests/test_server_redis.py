@@ -235,3 +235,71 @@ def test_a_ledger_that_cannot_be_shared_is_refused_at_start(tmp_path: Path) -> N
         "dcaf: error: --ledger memory cannot be shared by several workers (leave --ledger out "
         "(the workers share a SQLite file), or use redis://)"
     )
+
+
+# -- graceful shutdown -------------------------------------------------------------------------
+
+SLOW_AGENT = '''
+import os, time
+from pathlib import Path
+from dcaf_cli import Agent, Session, tool
+
+GATE = Path(os.environ["GATE"])
+
+
+@tool
+def slow(session: Session) -> str:
+    """Wait for the test to open the gate, then count."""
+    (GATE / "started").touch()
+    deadline = time.monotonic() + 60
+    while not (GATE / "go").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    session.set("done", session.get("done", 0) + 1)
+    return "finished"
+
+
+agent = Agent(tools=[slow])
+'''
+
+
+def test_sigterm_lets_the_turn_in_flight_finish(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text(SLOW_AGENT)
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    port = free_port()
+    env = {**os.environ, "GATE": str(gate)}
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dcaf_cli", "serve", "slow.py", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "dcaf serve did not start"
+                time.sleep(0.1)
+        with ThreadPoolExecutor(1) as pool:
+            body = {"messages": [{"role": "user", "content": "/slow"}]}
+            reply = pool.submit(httpx.post, f"{url}/api/chat", json=body, timeout=60)
+            while not (gate / "started").exists():
+                assert proc.poll() is None and time.monotonic() < deadline + 60
+                time.sleep(0.02)
+            proc.terminate()  # SIGTERM while the tool runs
+            time.sleep(0.2)
+            with pytest.raises(httpx.TransportError):  # no new connection is accepted
+                httpx.get(f"{url}/health", timeout=2)
+            (gate / "go").touch()
+            answer = reply.result(timeout=60)
+        assert answer.status_code == 200
+        assert answer.json()["data"]["session"] == {"done": 1}  # the turn finished whole
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()

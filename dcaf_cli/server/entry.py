@@ -56,6 +56,8 @@ class ServeOptions:
     max_body_bytes: int = DEFAULT_MAX_BODY
     log_level: str = "info"
     ledger: str | None = None  # memory, sqlite:PATH, redis://HOST:PORT/DB (DCAF_LEDGER)
+    # On SIGTERM: stop accepting, let in-flight turns finish for this long, then exit 0.
+    shutdown_seconds: float = 30.0
 
 
 def build_agent(spec: str, model: str | None = None) -> AgentLike:
@@ -180,6 +182,7 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
     if options.model:
         os.environ[settings.SERVE_MODEL] = options.model
     host, port, level, workers = options.host, options.port, options.log_level, options.workers
+    grace = options.shutdown_seconds
     with shared_ledger(workers, options.ledger, announce):
         if announce is not None:
             for note in agent_notes(agent, spec):
@@ -190,11 +193,21 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
             )
         if workers == 1:
             app = app_with(agent, options.max_body_bytes)
-            run_uvicorn(lambda: uvicorn.run(app, host=host, port=port, log_level=level))
+            run_uvicorn(
+                lambda: uvicorn.run(
+                    app, host=host, port=port, log_level=level, timeout_graceful_shutdown=grace
+                )
+            )
         else:
             run_uvicorn(
                 lambda: uvicorn.run(
-                    FACTORY, factory=True, workers=workers, host=host, port=port, log_level=level
+                    FACTORY,
+                    factory=True,
+                    workers=workers,
+                    host=host,
+                    port=port,
+                    log_level=level,
+                    timeout_graceful_shutdown=grace,
                 )
             )
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import signal
 import socket
+import threading
 from collections.abc import Callable
 
 from dcaf_cli.errors import DcafError, UsageError
@@ -66,11 +68,22 @@ class _StartupErrors(logging.Filter):
         return True
 
 
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def run_uvicorn(run: Callable[[], None]) -> None:
-    """Call `run` (a `uvicorn.run(...)`); DcafError (exit 1) if the server did not start."""
+    """Call `run` (a `uvicorn.run(...)`); DcafError (exit 1) if the server did not start.
+
+    SIGTERM is a clean stop: uvicorn stops accepting, lets the requests in flight finish
+    (bounded by its graceful-shutdown timeout), then raises the signal again; dcaf then
+    exits 0 instead of dying of it, as service managers expect.
+    """
     watcher = _StartupErrors()
     logger = logging.getLogger(UVICORN_LOGGER)
     logger.addFilter(watcher)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stopped) if in_main else None
     try:
         run()
     except SystemExit as exc:
@@ -80,5 +93,7 @@ def run_uvicorn(run: Callable[[], None]) -> None:
         raise DcafError(f"the server did not start: {said}") from None
     finally:
         logger.removeFilter(watcher)
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
     if any(WORKER_FAILED in error for error in watcher.errors):  # uvicorn gave up on them
         raise DcafError("the server did not start: a worker failed to start (see its log above)")
