@@ -287,7 +287,8 @@ def test_sigterm_lets_the_turn_in_flight_finish(tmp_path: Path) -> None:
             body = {"messages": [{"role": "user", "content": "/slow"}]}
             reply = pool.submit(httpx.post, f"{url}/api/chat", json=body, timeout=60)
             while not (gate / "started").exists():
-                assert proc.poll() is None and time.monotonic() < deadline + 60
+                assert proc.poll() is None
+                assert time.monotonic() < deadline + 60
                 time.sleep(0.02)
             proc.terminate()  # SIGTERM while the tool runs
             time.sleep(0.2)
