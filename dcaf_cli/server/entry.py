@@ -57,7 +57,7 @@ class ServeOptions:
     log_level: str = "info"
     ledger: str | None = None  # memory, sqlite:PATH, redis://HOST:PORT/DB (DCAF_LEDGER)
     # On SIGTERM: stop accepting, let in-flight turns finish for this long, then exit 0.
-    shutdown_seconds: float = 30.0
+    shutdown_seconds: int = 30
 
 
 def build_agent(spec: str, model: str | None = None) -> AgentLike:
