@@ -16,6 +16,7 @@ from dcaf_cli.models.base import Model, ModelOptions
 from dcaf_cli.protocol.wire import WireMessage, incoming_session, parse_messages
 from dcaf_cli.runtime.interceptors import Interceptors, as_list
 from dcaf_cli.runtime.platform import run_context
+from dcaf_cli.runtime.recorded import recorded
 from dcaf_cli.runtime.results import (
     AgentResponse,
     AgentResult,
@@ -26,9 +27,8 @@ from dcaf_cli.runtime.results import (
 )
 from dcaf_cli.runtime.runner import run_sync
 from dcaf_cli.runtime.turn import Turn, TurnOptions, TurnSetup
-from dcaf_cli.session.recorder import changes_of
+from dcaf_cli.session.recorder import Recorder
 from dcaf_cli.session.session import Session
-from dcaf_cli.session.text import exception_line
 from dcaf_cli.tools.tool import Tool, tool
 
 Messages = Sequence[Mapping[str, Any] | WireMessage]
@@ -216,24 +216,15 @@ class FunctionAgent(_LocalAgent):
         options: TurnOptions | None,
     ) -> AgentResponse:
         plain = [m.model_dump(exclude_defaults=True) for m in wire]
-        tx = live.transaction()
-        try:
-            args: tuple[Any, ...] = (
-                (plain, context, live) if self.wants_session else (plain, context)
-            )
+        args: tuple[Any, ...] = (plain, context, live) if self.wants_session else (plain, context)
+
+        async def call() -> AgentResponse:
             result = self.fn(*args)
             if inspect.isawaitable(result):
                 result = await result
-            response = self._response(result, live)
-        except Exception as exc:
-            tx.rollback()
-            return AgentResponse("", live, error=exception_line(exc), exception=exc)
-        except BaseException:
-            tx.rollback()
-            raise
-        response.changes = changes_of(tx)
-        tx.commit()
-        return response
+            return self._response(result, live)
+
+        return await recorded(live, call)
 
     def _response(self, result: object, live: Session) -> AgentResponse:
         if isinstance(result, str):
@@ -288,8 +279,8 @@ async def complete_turn(
     """
     added = [user_message]
     executed: list[ExecutedToolCall] = []
-    tx = session.transaction()
-    try:
+    # The parts of a paused turn record inside this recorder, which diffs the whole turn once.
+    with Recorder(session) as recorder:
         response = await agent.arun(
             [*history, *added], session=session, context=context, on_event=on_event, options=options
         )
@@ -307,16 +298,12 @@ async def complete_turn(
                 on_event=on_event,
                 options=options,
             )
-    except BaseException:
-        tx.rollback()
-        raise
-    executed += response.executed_tool_calls
-    if response.error is not None:
-        tx.rollback()
-        response.changes = []
-        return TurnOutcome(response, executed, [])
-    response.changes = changes_of(tx)
-    tx.commit()
+        executed += response.executed_tool_calls
+        if response.error is not None:
+            recorder.rollback()
+            response.changes = []
+            return TurnOutcome(response, executed, [])
+        response.changes = recorder.commit()
     final = response.to_message(include_session=False)
     final["data"]["executed_tool_calls"] = [c.to_wire() for c in executed]
     added.append(final)

@@ -29,10 +29,10 @@ from dcaf_cli.errors import UsageError
 from dcaf_cli.protocol.signing import digest
 from dcaf_cli.protocol.wire import WireMessage, incoming_session, parse_messages
 from dcaf_cli.runtime.agent import Messages, SessionLike
+from dcaf_cli.runtime.recorded import recorded
 from dcaf_cli.runtime.remote_wire import RemoteError, StreamReader, to_response
 from dcaf_cli.runtime.results import AgentResponse, EventSink
 from dcaf_cli.runtime.turn import TurnOptions
-from dcaf_cli.session.recorder import changes_of
 from dcaf_cli.session.session import Session
 from dcaf_cli.session.text import one_line, shorten
 from dcaf_cli.tools.tool import Tool
@@ -102,6 +102,11 @@ class RemoteAgent:
         wire = parse_messages(messages)
         live = _live_session(session, wire)
         body = self._body(wire, live.to_dict(), context or {})
+        return await recorded(live, lambda: self._call(body, live, on_event))
+
+    async def _call(
+        self, body: dict[str, Any], live: Session, on_event: EventSink | None
+    ) -> AgentResponse:
         try:
             reply = await self._exchange(body, on_event)
             response = to_response(reply, live)
@@ -187,15 +192,11 @@ class RemoteAgent:
         if not isinstance(session, dict):
             response.data["session_missing"] = True  # the UI says so, once per conversation
             return
-        tx = live.transaction()
         try:
-            live.replace_all(session)
+            live.replace_all(session)  # all or nothing
         except (TypeError, ValueError) as exc:
-            tx.rollback()
             response.error = f"the server returned a session that is not JSON data: {exc}"
             return
-        response.changes = changes_of(tx)
-        tx.commit()
         signature = data.get("session_signature") if isinstance(data, dict) else None
         if isinstance(signature, str):
             self._signatures = {digest(session): signature}

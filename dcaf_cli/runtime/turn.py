@@ -32,6 +32,7 @@ from dcaf_cli.runtime.interceptors import (
     calls_from_dicts,
     intercept_request,
 )
+from dcaf_cli.runtime.recorded import recorded
 from dcaf_cli.runtime.results import (
     AgentResponse,
     EventSink,
@@ -41,9 +42,7 @@ from dcaf_cli.runtime.results import (
     TextDelta,
     ToolFinished,
 )
-from dcaf_cli.session.recorder import changes_of
 from dcaf_cli.session.session import Session
-from dcaf_cli.session.text import exception_line
 from dcaf_cli.tools.slashcall import parse_slash_call, split_slash
 from dcaf_cli.tools.tool import Tool
 
@@ -78,25 +77,19 @@ class Turn:
     _ids: set[str] = field(default_factory=set)
 
     async def run(self, wire: list[WireMessage]) -> AgentResponse:
-        tx = self.session.transaction()
-        try:
-            response = await self._drive(wire)
-        except InterceptorError as exc:
-            response = self._response(exc.user_message)
-            response.blocked = True
-        except Exception as exc:
-            tx.rollback()
-            return AgentResponse(
-                "", self.session, error=exception_line(exc), exception=exc, usage=dict(self.usage)
-            )
-        except BaseException:
-            tx.rollback()
-            raise
-        response.changes = changes_of(tx)
-        tx.commit()
+        response = await recorded(self.session, lambda: self._drive_or_block(wire))
+        response.usage = dict(self.usage)
         return response
 
     # -- the steps ---------------------------------------------------------------------
+
+    async def _drive_or_block(self, wire: list[WireMessage]) -> AgentResponse:
+        try:
+            return await self._drive(wire)
+        except InterceptorError as exc:  # a refusal, not a failure: changes so far are kept
+            response = self._response(exc.user_message)
+            response.blocked = True
+            return response
 
     async def _drive(self, wire: list[WireMessage]) -> AgentResponse:
         decisions = pending_decisions(wire)

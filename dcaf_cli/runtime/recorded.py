@@ -1,0 +1,36 @@
+"""A turn (or a part of one) as a transaction on its session, for every kind of agent.
+
+The model turn, the custom agent function and the remote agent run through `recorded`, and
+`complete_turn` wraps the whole user turn in the same `Recorder` (session/recorder.py), so
+the begin / keep / roll back logic exists once, and the diff is computed once per turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from dcaf_cli.runtime.results import AgentResponse
+from dcaf_cli.session.recorder import Recorder
+from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import exception_line
+
+
+async def recorded(session: Session, step: Callable[[], Awaitable[AgentResponse]]) -> AgentResponse:
+    """Run `step`, keeping its changes to `session` only if it succeeds.
+
+    On success the changes are kept and put on the response. If the step raises, or
+    answers with an error, the session is exactly as before and the response says what
+    went wrong in one line. A cancellation (Ctrl-C) rolls back too, and propagates.
+    """
+    with Recorder(session) as recorder:
+        try:
+            response = await step()
+        except Exception as exc:
+            recorder.rollback()
+            return AgentResponse("", session, error=exception_line(exc), exception=exc)
+        if response.error is not None:
+            recorder.rollback()
+            response.changes = []
+            return response
+        response.changes = recorder.commit()
+    return response
