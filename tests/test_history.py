@@ -26,12 +26,13 @@ from dcaf_cli.store.filestore import (
     read_session_file,
 )
 from dcaf_cli.store.history import record_turn, session_at_turn, undo_turns
+from dcaf_cli.store.sessionfile import TurnRecord
 
 SESSIONS = Path(__file__).resolve().parent.parent / "sessions"
 PROPERTY = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def chat_turn(doc: SessionFile, text: str, after: dict[str, Any]) -> dict[str, Any]:
+def chat_turn(doc: SessionFile, text: str, after: dict[str, Any]) -> TurnRecord:
     """Do what the runtime does: update session and messages, then record the turn."""
     changes = diff.diff_sessions(doc.session, after)
     doc.session = copy.deepcopy(after)
@@ -50,6 +51,7 @@ def test_record_turn_appends_a_complete_record() -> None:
     assert list(record) == [
         "n", "at", "input", "kind", "tool_calls", "reply", "patch", "undo", "messages"
     ]  # fmt: skip
+    assert set(record) == TurnRecord.__required_keys__  # the type mypy checks readers against
     assert record["n"] == 1
     assert record["kind"] == "chat"
     assert record["messages"] == 2
@@ -64,9 +66,9 @@ def test_record_turn_appends_a_complete_record() -> None:
 
 def test_record_turn_without_messages_or_changes() -> None:
     doc = new_session_file()
-    record = record_turn(doc, input="/set x 1", changes=[], tool_calls=[], reply=None, kind="set")
+    record = record_turn(doc, input="/set x 1", changes=[], tool_calls=[], reply=None, kind="edit")
     assert (record["messages"], record["patch"], record["undo"], record["kind"]) == (
-        0, [], [], "set"
+        0, [], [], "edit"
     )  # fmt: skip
 
 

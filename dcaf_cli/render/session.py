@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -13,6 +13,9 @@ from rich.tree import Tree
 from dcaf_cli.render.text import literal, short_json
 from dcaf_cli.session.redact import MASK, is_secret_key, redact
 from dcaf_cli.session.text import shorten
+
+if TYPE_CHECKING:
+    from dcaf_cli.store.sessionfile import TurnRecord
 
 MAX_CHILDREN = 50
 
@@ -67,7 +70,7 @@ def render_facts(facts: Sequence[tuple[str, str]]) -> RenderableType:
 
 
 def render_log(
-    turns: Sequence[Mapping[str, Any]], *, width: int = 40, reveal: bool = False
+    turns: Sequence[TurnRecord], *, width: int = 40, reveal: bool = False
 ) -> RenderableType:
     """A row per turn: number, time, input (secrets redacted), tools called, what changed."""
     if not turns:

@@ -10,11 +10,12 @@ so undoing that turn revokes it too. Everything here is pure: the caller saves.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from dcaf_cli.errors import UsageError
-from dcaf_cli.store.sessionfile import SessionFile
+from dcaf_cli.store.sessionfile import SessionFile, TurnRecord
 
-TURN_FIELD = "approved_always"
+TURN_FIELD: Final = "approved_always"
 
 
 def standing(doc: SessionFile) -> list[str]:
@@ -54,12 +55,12 @@ def revoke_named(doc: SessionFile, names: Iterable[str], *, everything: bool) ->
     return revoke(doc, wanted)
 
 
-def revoke_granted_by(doc: SessionFile, turns: Iterable[dict[str, object]]) -> list[str]:
+def revoke_granted_by(doc: SessionFile, turns: Iterable[TurnRecord]) -> list[str]:
     """Revoke what the given (undone) turns granted."""
     names = [str(n) for t in turns for n in _granted(t)]
     return revoke(doc, names)
 
 
-def _granted(turn: dict[str, object]) -> list[object]:
-    value = turn.get(TURN_FIELD, [])
-    return value if isinstance(value, list) else []
+def _granted(turn: TurnRecord) -> list[object]:
+    value: object = turn.get(TURN_FIELD, [])  # from a file: maybe not what we wrote
+    return list(value) if isinstance(value, list) else []

@@ -1,24 +1,21 @@
 """Turn records: what each turn did to the session, so it can be shown, undone and replayed.
 
-A turn record in the session file is
-
-    {"n", "at", "input", "kind", "tool_calls", "reply", "patch", "undo", "messages"}
-
-where `patch` takes the session from before the turn to after it and `undo` takes it back
-(RFC 6902 JSON Patch documents from `diff.py`), and `messages` counts the conversation
-messages the turn appended. Everything here is pure: the caller saves.
+A record (`TurnRecord`, in sessionfile.py) holds the turn's number, time, input, kind,
+tool calls and reply, a `patch` that takes the session from before the turn to after it
+and an `undo` that takes it back (RFC 6902 JSON Patch documents from `diff.py`), and how
+many conversation messages the turn appended. Everything here is pure: the caller saves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from dcaf_cli.errors import SessionFileError, UsageError
 from dcaf_cli.session import diff
 from dcaf_cli.session.jsonvalue import copy_json
 from dcaf_cli.store import approvals
-from dcaf_cli.store.sessionfile import SessionFile, utc_timestamp
+from dcaf_cli.store.sessionfile import SessionFile, TurnRecord, utc_timestamp
 
 Patch = list[diff.PatchOp]
 
@@ -31,15 +28,15 @@ def record_turn(
     tool_calls: list[dict[str, Any]],
     reply: str | None,
     messages: list[dict[str, Any]] | None = None,
-    kind: str = "chat",
-) -> dict[str, Any]:
+    kind: Literal["chat", "edit"] = "chat",
+) -> TurnRecord:
     """Append the record of a turn the caller has already applied to `doc`, and return it.
 
     `doc.session` must already hold the turn's result and `messages` (the ones this turn
     appended) must already be in `doc.messages`; the record remembers how many there
     were, so that undoing the turn removes them again.
     """
-    record: dict[str, Any] = {
+    record: TurnRecord = {
         "n": _next_number(doc.turns),
         "at": utc_timestamp(),
         "input": input,
@@ -56,7 +53,7 @@ def record_turn(
     return record
 
 
-def undo_turns(doc: SessionFile, n: int = 1) -> list[dict[str, Any]]:
+def undo_turns(doc: SessionFile, n: int = 1) -> list[TurnRecord]:
     """Reverse the last `n` turns in `doc`: session changes, messages, records, and the
     standing approvals they granted.
 
@@ -114,7 +111,7 @@ def session_at_turn(doc: SessionFile, n: int) -> dict[str, Any]:
 _ABSENT: Any = object()  # in `_rewound`'s answer: the key did not exist then
 
 
-def _rewound(session: dict[str, Any], turns: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _rewound(session: dict[str, Any], turns: Sequence[TurnRecord]) -> dict[str, Any]:
     """The top-level values the turns' undo patches touch, as they were before the turns
     (`_ABSENT` for a key that did not exist then); `session` itself is not changed.
 
@@ -136,7 +133,7 @@ def _rewound(session: dict[str, Any], turns: Sequence[dict[str, Any]]) -> dict[s
     return {key: scratch.get(key, _ABSENT) for key in ordered}
 
 
-def _undo_patch(turn: dict[str, Any]) -> Patch:
+def _undo_patch(turn: TurnRecord) -> Patch:
     patch = turn.get("undo", [])
     if not isinstance(patch, list) or not all(_is_op(op) for op in patch):
         raise _broken(turn, 'its "undo" is not a JSON Patch (a list of operations)')
@@ -160,19 +157,19 @@ def _detached(patch: Patch) -> Patch:
     return [{**op, "value": copy_json(op["value"])} if "value" in op else op for op in patch]
 
 
-def _next_number(turns: list[dict[str, Any]]) -> int:
+def _next_number(turns: list[TurnRecord]) -> int:
     last = turns[-1].get("n") if turns else 0
     return last + 1 if type(last) is int else len(turns) + 1
 
 
-def _message_count(turn: dict[str, Any]) -> int:
+def _message_count(turn: TurnRecord) -> int:
     count = turn.get("messages", 0)
     if type(count) is not int or count < 0:
         raise _broken(turn, f'its "messages" count is {count!r}, not a whole number')
     return count
 
 
-def _broken(turn: dict[str, Any], problem: str) -> SessionFileError:
+def _broken(turn: TurnRecord, problem: str) -> SessionFileError:
     return SessionFileError(
         f"cannot undo turn {turn.get('n', '?')}: {problem}; nothing was changed"
     )

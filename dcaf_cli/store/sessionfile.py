@@ -19,7 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, cast
 
 import pydantic_core
 
@@ -41,13 +41,33 @@ def utc_timestamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class TurnRecord(TypedDict):
+    """One entry of `turns`: what a turn did, so it can be shown, undone and replayed.
+
+    Written by `history.record_turn`. A record read from a file is only as good as the
+    file: readers that must survive a hand edit (`log`, `validate`, undo) use `.get` and
+    check what they find.
+    """
+
+    n: int  # 1, 2, 3, ... in order
+    at: str  # when, as `utc_timestamp` writes it
+    input: str  # what was typed, or the edit (`/set coupon SAVE10`)
+    kind: Literal["chat", "edit"]  # a turn of the agent, or a change by hand
+    tool_calls: list[dict[str, Any]]  # the executed calls, as on the wire
+    reply: str | None  # the agent's reply (None for an edit)
+    patch: list[dict[str, Any]]  # RFC 6902: the session before -> after
+    undo: list[dict[str, Any]]  # RFC 6902: after -> before
+    messages: int  # how many messages the turn appended (undo removes them)
+    approved_always: NotRequired[list[str]]  # tools answered "always" (undo revokes them)
+
+
 @dataclass
 class SessionFile:
     """The in-memory image of one session file."""
 
     session: dict[str, Any]  # exactly Session.to_dict() data
     messages: list[dict[str, Any]]  # HelpDesk-protocol messages
-    turns: list[dict[str, Any]]  # turn records (see history.py)
+    turns: list[TurnRecord]
     meta: dict[str, Any]  # revision, created, updated, agent, model, always_approve, ...
     notice: str | None = None  # one line for the user about how the file was read
     extra: dict[str, Any] = field(default_factory=dict)  # unknown top-level keys, kept
@@ -176,7 +196,7 @@ def _from_value(value: Any, source: str) -> SessionFile:
     doc = SessionFile(
         session=_field(value, "session", dict, source),
         messages=_records(value, "messages", source),
-        turns=_records(value, "turns", source),
+        turns=cast("list[TurnRecord]", _records(value, "turns", source)),
         meta=_field(value, "meta", dict, source),
         extra={k: v for k, v in value.items() if k not in _FIELDS},
     )
