@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dcaf_cli.errors import DcafError, SessionLockedError
+from dcaf_cli.protocol.wire import WireMessage, parse_messages
 from dcaf_cli.runtime.agent import AgentLike, Decide, complete_turn
 from dcaf_cli.runtime.results import (
     AgentResponse,
@@ -113,6 +114,8 @@ class Conversation:
         self.honour_standing_approvals = True
         self._granted: list[str] | None = None  # "always" answers of the running turn
         self._told_missing_session = False
+        # Each message of the file, validated once: `id(message) -> (message, parsed)`.
+        self._parsed: dict[int, tuple[dict[str, Any], WireMessage]] = {}
 
     # -- facts for the toolbar and the commands ----------------------------------------
 
@@ -174,7 +177,7 @@ class Conversation:
         try:
             outcome = await complete_turn(
                 self.agent,
-                self.doc.messages,
+                self._history(),
                 {"role": "user", "content": text},
                 self.session,
                 _standing_first(decide, standing),
@@ -306,6 +309,24 @@ class Conversation:
         except (DcafError, SessionLockedError) as exc:
             report.save_error = exc
             self.unsaved = True
+
+    def _history(self) -> list[WireMessage]:
+        """The conversation so far, as wire messages for the agent.
+
+        A message is validated the first time a turn sees it, not on every turn: 2,000
+        messages cost ~60 ms to validate. Messages are never changed once in the file
+        (turns append them, undo and /clear remove them), so one validated is valid for
+        good; the message object itself is the key (kept alive here, so its id is its own).
+        """
+        parsed: dict[int, tuple[dict[str, Any], WireMessage]] = {}
+        out: list[WireMessage] = []
+        for message in self.doc.messages:
+            known = self._parsed.get(id(message))
+            wire = known[1] if known and known[0] is message else parse_messages([message])[0]
+            parsed[id(message)] = (message, wire)
+            out.append(wire)
+        self._parsed = parsed
+        return out
 
     def _missing_session_notice(self, response: AgentResponse) -> str | None:
         if not response.data.get("session_missing") or self._told_missing_session:

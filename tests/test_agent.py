@@ -315,6 +315,65 @@ def test_approving_through_complete_turn_then_the_model_continues() -> None:
     assert rig.model.tool_results()[-1].content == "✅ Deployed api:1.4.2 to staging"
 
 
+class CountingAgent(Agent):
+    """An agent that counts the requests it is given."""
+
+    requests = 0
+
+    async def arun(self, messages: Any, **kwargs: Any) -> AgentResponse:
+        self.requests += 1
+        return await super().arun(messages, **kwargs)
+
+
+def test_a_local_agent_resumes_in_memory_after_the_decisions() -> None:
+    rig = DeployRig()
+    session = Session(rig.prepared())
+    agent = CountingAgent(tools=rig.agent.tools, model=rig.model, name="deploy")
+
+    async def edit(pending: list[PendingToolCall]) -> list[Decision]:
+        return [Decision(p.id, True, input={"environment": "production"}) for p in pending]
+
+    outcome = asyncio.run(
+        complete_turn(agent, [], user("promote the deployment to staging"), session, edit)
+    )
+    assert agent.requests == 1  # paused, then carried on: no second request to parse
+    assert outcome.response.error is None
+    assert [(c.name, c.input) for c in outcome.executed] == [
+        ("promote", {"environment": "production"})
+    ]
+    assert session["deployment"]["environment"] == "production"
+    assert outcome.response.patch == [
+        {"op": "replace", "path": "/deployment/environment", "value": "production"}
+    ]
+    # The file still records the pause and the decision, as the wire has them.
+    roles = [m["role"] for m in outcome.messages]
+    assert roles == ["user", "assistant", "user", "assistant"]
+    assert outcome.messages[2]["data"]["tool_calls"][0]["input"] == {"environment": "production"}
+
+
+def test_an_edit_is_refused_in_memory_too_when_edits_are_not_allowed() -> None:
+    rig = DeployRig()
+    session = Session(rig.prepared())
+
+    async def edit(pending: list[PendingToolCall]) -> list[Decision]:
+        return [Decision(p.id, True, input={"environment": "staging"}) for p in pending]
+
+    outcome = asyncio.run(
+        complete_turn(
+            rig.agent,
+            [],
+            user("promote the deployment to production"),
+            session,
+            edit,
+            options=TurnOptions(allow_edits=False),
+        )
+    )
+    assert outcome.response.error is not None
+    assert "changes its arguments" in outcome.response.error
+    assert session.to_dict() == rig.prepared()
+    assert outcome.messages == []
+
+
 def test_an_edited_approval_runs_with_the_edited_arguments() -> None:
     rig = DeployRig()
     conversation, session, paused = _paused(rig, "promote the deployment to production")

@@ -13,6 +13,7 @@ import jsonpatch
 import pytest
 from repl_agents import failing, secrets
 
+import dcaf_cli.conversation as conversation_module
 import dcaf_cli.store.filestore as store_module
 from dcaf_cli.conversation import Conversation
 from dcaf_cli.errors import SessionFileError, SessionLockedError
@@ -285,3 +286,26 @@ def test_a_server_without_session_is_noticed_once(path: Path) -> None:
     assert first.notice is not None
     assert "returned no session" in first.notice
     assert second.notice is None
+
+
+def test_each_message_is_validated_once_per_conversation(
+    conv: Conversation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validated: list[Any] = []
+    real = conversation_module.parse_messages
+
+    def counting(messages: Any) -> Any:
+        validated.extend(messages)
+        return real(messages)
+
+    monkeypatch.setattr(conversation_module, "parse_messages", counting)
+    send(conv, "add 2 widgets")
+    assert validated == []  # a new file: no history to read
+    send(conv, "add 3 gadgets")
+    first_turn = conv.doc.messages[:2]
+    assert validated == first_turn  # the first turn's two messages, once
+    send(conv, "view cart")
+    assert validated == conv.doc.messages[:4]  # then only the second turn's
+    conv.undo(1)
+    send(conv, "view cart")
+    assert validated == conv.doc.messages[:4]  # the same messages: nothing validated again

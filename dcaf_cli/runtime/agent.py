@@ -264,7 +264,7 @@ def decisions_message(pending: list[PendingToolCall], decisions: list[Decision])
 
 async def complete_turn(
     agent: AgentLike,
-    history: list[dict[str, Any]],
+    history: Messages,
     user_message: dict[str, Any],
     session: Session,
     decide: Decide,
@@ -291,6 +291,9 @@ async def complete_turn(
                 response.to_message(include_session=False),
                 decisions_message(response.pending_tool_calls, decisions),
             ]
+            if response.resume is not None:  # a local agent: it carries on in memory
+                response = await response.resume(decisions)
+                continue
             response = await agent.arun(
                 [*history, *added],
                 session=session,

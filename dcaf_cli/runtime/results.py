@@ -6,7 +6,7 @@ the HTTP server and the remote client all speak one shape.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -127,6 +127,9 @@ TurnEvent = TextDelta | ToolStarted | ToolFinished | ModelRound
 EventSink = Callable[[TurnEvent], None]
 
 
+Resume = Callable[[list[Decision]], Awaitable["AgentResponse"]]
+
+
 @dataclass(slots=True)
 class AgentResponse:
     """The outcome of one turn (or of one part of it, when it paused for the user)."""
@@ -141,6 +144,9 @@ class AgentResponse:
     exception: BaseException | None = None
     blocked: bool = False
     data: dict[str, Any] = field(default_factory=dict)
+    # A paused local turn carries on from here with the user's decisions (in memory); a
+    # remote one has none: its decisions go back as the next request.
+    resume: Resume | None = field(default=None, repr=False, compare=False)
 
     @property
     def session(self) -> dict[str, JSON]:

@@ -8,8 +8,9 @@ so a failing tool undoes only itself and its error goes back to the model as its
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from dcaf_cli.runtime.interceptors import (
 from dcaf_cli.runtime.recorded import recorded
 from dcaf_cli.runtime.results import (
     AgentResponse,
+    Decision,
     EventSink,
     ExecutedToolCall,
     ModelRound,
@@ -77,32 +79,35 @@ class Turn:
     _ids: set[str] = field(default_factory=set)
 
     async def run(self, wire: list[WireMessage]) -> AgentResponse:
-        response = await recorded(self.session, lambda: self._drive_or_block(wire))
+        return await self._recorded(lambda: self._drive(wire))
+
+    async def _recorded(self, step: Callable[[], Awaitable[AgentResponse]]) -> AgentResponse:
+        async def blockable() -> AgentResponse:
+            try:
+                return await step()
+            except InterceptorError as exc:  # a refusal, not a failure: changes are kept
+                response = self._response(exc.user_message)
+                response.blocked = True
+                return response
+
+        response = await recorded(self.session, blockable)
         response.usage = dict(self.usage)
         return response
 
     # -- the steps ---------------------------------------------------------------------
 
-    async def _drive_or_block(self, wire: list[WireMessage]) -> AgentResponse:
-        try:
-            return await self._drive(wire)
-        except InterceptorError as exc:  # a refusal, not a failure: changes so far are kept
-            response = self._response(exc.user_message)
-            response.blocked = True
-            return response
-
     async def _drive(self, wire: list[WireMessage]) -> AgentResponse:
         decisions = pending_decisions(wire)
         if decisions:
             return await self._resume(wire, decisions)
-        history = to_model_messages(wire)
         direct = self._direct_call(wire[-1]) if wire else None
         if direct is not None:
-            pending = await self._run_calls([direct], history, ask_missing=True)
-            response = self._response(self._outputs(), pending)
+            # A call the user typed: no model reads the conversation, so it is not converted.
+            pending = await self._run_calls([direct], [], ask_missing=True)
+            response = self._paused(self._outputs(), pending, [], direct=True)
             response.data["direct"] = True
             return response
-        return await self._loop(history)
+        return await self._loop(to_model_messages(wire))
 
     async def _loop(self, history: list[Message]) -> AgentResponse:
         system, specs, history, self.context = await intercept_request(
@@ -139,7 +144,7 @@ class Turn:
             history.append(Message("assistant", response.text, tool_calls=calls))
             pending = await self._run_calls(calls, history, ask_missing=reply.ask_missing)
             if pending:
-                return self._response(response.text, pending)
+                return self._paused(response.text, pending, history)
         raise ModelError(
             f"the model called tools for {self.options.max_rounds} rounds without replying; "
             "the turn was rolled back"
@@ -181,9 +186,52 @@ class Turn:
         self.executed.append(record)
         history.append(result_message(record))
 
+    def _paused(
+        self,
+        text: str,
+        pending: list[PendingToolCall],
+        history: list[Message],
+        *,
+        direct: bool = False,
+    ) -> AgentResponse:
+        response = self._response(text, pending)
+        if pending:
+            response.resume = functools.partial(self._resumed, pending, history, direct)
+        return response
+
+    async def _resumed(
+        self,
+        pending: list[PendingToolCall],
+        history: list[Message],
+        direct: bool,
+        decisions: list[Decision],
+    ) -> AgentResponse:
+        """Carry the paused turn on in memory after the user's decisions: a local agent
+        resumes from where it stopped, without writing wire messages and parsing them
+        back. The part after the pause is a turn part of its own, like a resumed request."""
+        part = Turn(self.setup, self.session, self.context, self.sink, self.options)
+        part._ids = set(self._ids)
+        by_id = {d.id: d for d in decisions}
+
+        async def carry_on() -> AgentResponse:
+            steps = list(history)
+            for call in pending:
+                decision = by_id.get(call.id)
+                arguments = None
+                if decision is not None and decision.approve:
+                    arguments = call.input if decision.input is None else decision.input
+                reason = (decision.reason if decision else None) or "rejected by the user"
+                await part._settle(
+                    ToolCall(call.id, call.name, call.input), arguments, reason, steps
+                )
+            return part._response(part._outputs()) if direct else await part._loop(steps)
+
+        return await part._recorded(carry_on)
+
     async def _resume(
         self, wire: list[WireMessage], decisions: list[WireToolCall]
     ) -> AgentResponse:
+        """Resume from wire messages: the paused reply, then the decisions (over HTTP)."""
         paused = wire[-2] if len(wire) >= 2 and wire[-2].role == "assistant" else None
         if paused is None or not paused.data.tool_calls:
             raise UsageError(
@@ -194,34 +242,41 @@ class Turn:
         self._ids.update(c.id for c in paused.data.tool_calls)
         by_id = {d.id: d for d in decisions}
         for proposed in paused.data.tool_calls:
-            await self._decide(proposed, by_id.get(proposed.id), history)
+            decision = by_id.get(proposed.id)
+            if decision is not None and decision.name != proposed.name:
+                raise UsageError(
+                    f"the decision for call {proposed.id} names {decision.name!r},"
+                    f" not {proposed.name!r}"
+                )
+            arguments = decision.input if decision is not None and decision.execute else None
+            reason = (decision.rejection_reason if decision else None) or "no decision was given"
+            call = ToolCall(proposed.id, proposed.name, proposed.input)
+            await self._settle(call, arguments, reason, history)
         if (paused.model_extra or {}).get("direct") or (paused.data.model_extra or {}).get(
             "direct"
         ):
             return self._response(self._outputs())
         return await self._loop(history)
 
-    async def _decide(
-        self, proposed: WireToolCall, decision: WireToolCall | None, history: list[Message]
+    async def _settle(
+        self,
+        proposed: ToolCall,
+        arguments: dict[str, Any] | None,
+        reason: str,
+        history: list[Message],
     ) -> None:
-        if decision is not None and decision.name != proposed.name:
-            raise UsageError(
-                f"the decision for call {proposed.id} names {decision.name!r},"
-                f" not {proposed.name!r}"
-            )
-        if decision is not None and decision.execute:
-            arguments = decision.input
-            if arguments != proposed.input and not self.options.allow_edits:
+        """Run a call the user approved (`arguments`, perhaps edited), or record why not."""
+        if arguments is not None:
+            if arguments != proposed.arguments and not self.options.allow_edits:
                 raise UsageError(
                     f"the decision for {proposed.name} ({proposed.id}) changes its arguments"
                 )
             await self._execute(ToolCall(proposed.id, proposed.name, arguments), history)
             return
-        reason = (decision.rejection_reason if decision else None) or "no decision was given"
         record = ExecutedToolCall(
             proposed.id,
             proposed.name,
-            proposed.input,
+            proposed.arguments,
             f"The user did not run this call: {reason}",
             error=f"rejected: {reason}",
         )
