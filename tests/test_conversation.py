@@ -309,3 +309,18 @@ def test_each_message_is_validated_once_per_conversation(
     conv.undo(1)
     send(conv, "view cart")
     assert validated == conv.doc.messages[:4]  # the same messages: nothing validated again
+
+
+def test_the_file_owns_the_one_session_through_undo_and_reload(conv: Conversation) -> None:
+    send(conv, "add 2 widgets")
+    send(conv, "add 3 gadgets")
+    session = conv.session
+    report = conv.undo(1)
+    assert [(c.kind, c.where) for c in report.changes] == [("removed", "cart[1]")]
+    assert conv.session is session  # undo wrote through it, not around it
+    assert session.data_view() is conv.doc.session
+    assert session.is_modified  # its own record saw the turns and the undo
+    conv.reload()
+    assert conv.session is conv.doc.live_session() is not session
+    assert conv.session.data_view() is conv.doc.session
+    assert conv.session.to_dict() == session.to_dict()
