@@ -9,11 +9,11 @@ many conversation messages the turn appended. Everything here is pure: the calle
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from dcaf_cli.errors import SessionFileError, UsageError
 from dcaf_cli.session import diff
-from dcaf_cli.session.jsonvalue import copy_json
+from dcaf_cli.session.jsonvalue import JSON, copy_json
 from dcaf_cli.store import approvals
 from dcaf_cli.store.sessionfile import SessionFile, TurnRecord, utc_timestamp
 
@@ -207,6 +207,6 @@ def fork_at(doc: SessionFile, n: int, *, source: str) -> SessionFile:
     return SessionFile(
         session=state,
         messages=[copy_json(m) for m in messages],  # type: ignore[misc]
-        turns=[copy_json(t) for t in kept],  # type: ignore[misc]
+        turns=[cast("TurnRecord", copy_json(cast("JSON", t))) for t in kept],
         meta=meta,
     )

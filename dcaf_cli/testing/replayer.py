@@ -35,7 +35,7 @@ from dcaf_cli.session.jsonvalue import JSON, copy_json, same
 from dcaf_cli.session.session import Session
 from dcaf_cli.session.text import exception_line
 from dcaf_cli.store.history import session_at_turn
-from dcaf_cli.store.sessionfile import SessionFile
+from dcaf_cli.store.sessionfile import SessionFile, TurnRecord
 from dcaf_cli.testing.compare import (
     Call,
     Pattern,
@@ -179,7 +179,7 @@ class _Replayer:
     def __init__(self, doc: SessionFile, agent: AgentLike, options: ReplayOptions) -> None:
         self.doc, self.agent, self.options = doc, agent, options
 
-    def turn(self, record: dict[str, Any], before: dict[str, JSON], offset: int) -> TurnReplay:
+    def turn(self, record: TurnRecord, before: dict[str, JSON], offset: int) -> TurnReplay:
         """Replay one recorded turn from `before`, the recorded session before it, with the
         conversation's first `offset` messages as its history."""
         turn = TurnReplay(
@@ -301,7 +301,7 @@ class _RecordedDecisions:
 # -- the recording -------------------------------------------------------------------------
 
 
-def _selected(records: list[dict[str, Any]], turns: tuple[int, int] | None) -> list[dict[str, Any]]:
+def _selected(records: list[TurnRecord], turns: tuple[int, int] | None) -> list[TurnRecord]:
     if turns is None:
         return list(records)
     low, high = turns
@@ -313,7 +313,7 @@ def _selected(records: list[dict[str, Any]], turns: tuple[int, int] | None) -> l
     return [r for r in records if low <= _number(r) <= high]
 
 
-def _apply(before: dict[str, JSON], record: dict[str, Any]) -> dict[str, JSON]:
+def _apply(before: dict[str, JSON], record: TurnRecord) -> dict[str, JSON]:
     after = copy_json(before)
     try:
         apply_patch(after, record.get("patch") or [])
@@ -326,18 +326,18 @@ def _apply(before: dict[str, JSON], record: dict[str, Any]) -> dict[str, JSON]:
     return after
 
 
-def _messages_before(doc: SessionFile, record: dict[str, Any]) -> int:
+def _messages_before(doc: SessionFile, record: TurnRecord) -> int:
     index = doc.turns.index(record)
     later = sum(_count(r) for r in doc.turns[index:])
     return max(0, len(doc.messages) - later)
 
 
-def _previous_number(records: list[dict[str, Any]], n: int) -> int:
+def _previous_number(records: list[TurnRecord], n: int) -> int:
     earlier = [_number(r) for r in records if _number(r) < n]
     return earlier[-1] if earlier else 0
 
 
-def _number(record: dict[str, Any]) -> int:
+def _number(record: TurnRecord) -> int:
     n = record.get("n")
     if type(n) is not int:
         raise UsageError(
@@ -346,7 +346,7 @@ def _number(record: dict[str, Any]) -> int:
     return n
 
 
-def _count(record: dict[str, Any]) -> int:
+def _count(record: TurnRecord) -> int:
     count = record.get("messages", 0)
     return count if type(count) is int and count >= 0 else 0
 
