@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,7 @@ def summarize(path: Path) -> Summary:
     )
 
 
-Facts = tuple[dict[str, Any], dict[str, Any] | None]  # meta, the last turn record
+Facts = tuple[dict[str, Any], Mapping[str, Any] | None]  # meta, the last turn record
 
 
 def _from_ends(f: Any, size: int) -> Facts | None:
