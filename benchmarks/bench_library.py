@@ -16,7 +16,6 @@ import tempfile
 from pathlib import Path
 
 from benchmarks import Row, best_of
-from dcaf_cli.session.session import Session
 from dcaf_cli.store import history
 from dcaf_cli.store.filestore import SessionStore, read_session_file
 from dcaf_cli.store.library import SessionLibrary
@@ -25,17 +24,16 @@ FILES = 200
 
 
 def _session_file(path: Path, turns: int, value_size: int) -> None:
-    from dcaf_cli.runtime.turn import changes_of
+    from dcaf_cli.session.recorder import Recorder
 
     with SessionStore(path) as store:
         doc = store.open()
         doc.meta.update(agent="shop", model="offline")
-        session = Session.adopt(doc.session)
+        session = doc.live_session()
         for i in range(turns):
-            with session.transaction() as tx:
+            with Recorder(session) as recorder:
                 session.set(f"note{i}", "x" * value_size)
-                changes = changes_of(tx)
-            doc.session = session.data_view()
+            changes = recorder.changes
             history.record_turn(doc, input=f"turn {i}", changes=changes, tool_calls=[], reply="ok")
         store.save(doc)
 

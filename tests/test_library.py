@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from dcaf_cli.errors import SessionLockedError, UsageError
-from dcaf_cli.runtime.turn import changes_of
-from dcaf_cli.session.session import Session
+from dcaf_cli.session.recorder import Recorder
 from dcaf_cli.store import history
 from dcaf_cli.store.filestore import SessionStore, read_session_file
 from dcaf_cli.store.library import SessionLibrary, parse_age
@@ -28,12 +27,11 @@ def write_session(
     with SessionStore(path) as store:
         doc = store.open()
         doc.meta.update(agent=agent, model=model)
-        session = Session.adopt(doc.session)
+        session = doc.live_session()
         for i, text in enumerate(inputs):
-            with session.transaction() as tx:
+            with Recorder(session) as recorder:
                 session.set(f"k{i}", "x" * big or i)
-                changes = changes_of(tx)
-            doc.session = session.data_view()
+            changes = recorder.changes
             history.record_turn(doc, input=text, changes=changes, tool_calls=[], reply="ok")
             store.save(doc)
     return path
