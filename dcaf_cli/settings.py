@@ -21,6 +21,7 @@ asking costs nothing at start-up.
 | `DCAF_APPROVAL_KEY` | the key (hex) `dcaf serve` hands its workers without a secret |
 | `DCAF_LEDGER` | the ledger of used approvals: memory, sqlite:PATH or redis://HOST:PORT/DB |
 | `DCAF_SERVE_AGENT`, `DCAF_SERVE_MODEL`, `DCAF_SERVE_MAX_BODY` | what a worker serves |
+| `DCAF_SERVE_METRICS`, `DCAF_SERVE_LOG_FORMAT` | a worker's `/metrics` and access lines |
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ LEDGER = "DCAF_LEDGER"
 SERVE_AGENT = "DCAF_SERVE_AGENT"
 SERVE_MODEL = "DCAF_SERVE_MODEL"
 SERVE_MAX_BODY = "DCAF_SERVE_MAX_BODY"
+SERVE_METRICS = "DCAF_SERVE_METRICS"
+SERVE_LOG_FORMAT = "DCAF_SERVE_LOG_FORMAT"
+LOG_FORMATS = ("text", "json")
 
 DEFAULT_MAX_FILE_MB = 100.0
 DEFAULT_TIMEOUT = 120.0  # seconds to wait for a model server, per read
@@ -223,3 +227,16 @@ def serve_max_body() -> int | None:
     if value < 1:
         raise _bad(SERVE_MAX_BODY, raw, "a number of bytes of 1 or more")
     return value
+
+
+def serve_metrics() -> bool:
+    """`DCAF_SERVE_METRICS=1`: a worker serves `/metrics`."""
+    return _raw(SERVE_METRICS) == "1"
+
+
+def serve_log_format() -> str:
+    """`DCAF_SERVE_LOG_FORMAT`: `text` (uvicorn's access lines) or `json` (dcaf's)."""
+    raw = _raw(SERVE_LOG_FORMAT) or "text"
+    if raw not in LOG_FORMATS:
+        raise _bad(SERVE_LOG_FORMAT, raw, "text or json")
+    return raw

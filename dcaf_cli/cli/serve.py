@@ -1,6 +1,7 @@
 """`dcaf serve`: expose an agent over the HelpDesk protocol (HTTP)."""
 
 import importlib.util
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -17,6 +18,11 @@ EXAMPLES = (
     '"content": "add 2 widgets"}]}\'\n\n'
     "  dcaf run --url http://127.0.0.1:8000 --session cart.json"
 )
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -73,6 +79,22 @@ def serve(  # noqa: PLR0917  (Typer reads the parameters)
             show_default=False,
         ),
     ] = None,
+    metrics: Annotated[
+        bool,
+        typer.Option(
+            "--metrics",
+            help="Serve GET /metrics in Prometheus text format: requests, latency, turns, tool "
+            "calls, approvals, errors (pip install 'dcaf-cli[metrics]').",
+        ),
+    ] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            help="Access lines: text (uvicorn's) or json (one object a request: id, method, "
+            "path, status, duration, agent; never a session value or a secret).",
+        ),
+    ] = LogFormat.text,
 ) -> None:
     """Serve AGENT over HTTP: GET /health, POST /api/chat, POST /api/chat-stream (NDJSON).
 
@@ -88,5 +110,8 @@ def serve(  # noqa: PLR0917  (Typer reads the parameters)
     from dcaf_cli.server.entry import ServeOptions
     from dcaf_cli.server.entry import serve as run_server
 
-    options = ServeOptions(host, port, workers, model, max_body, ledger=ledger)
+    options = ServeOptions(
+        host, port, workers, model, max_body, ledger=ledger, metrics=metrics,
+        log_format=log_format.value,
+    )  # fmt: skip
     run_server(agent, options, announce=lambda line: typer.echo(f"dcaf: {line}", err=True))

@@ -30,8 +30,9 @@ from starlette.requests import ClientDisconnect
 from dcaf_cli.protocol.signing import DEFAULT_TTL, Signer
 from dcaf_cli.runtime.agent import AgentLike
 from dcaf_cli.server.intake import DEFAULT_MAX_BODY, ChatInput, HTTPProblem
-from dcaf_cli.server.ledger import Ledger, ledger_state
-from dcaf_cli.server.service import ChatService
+from dcaf_cli.server.ledger import Ledger, MemoryLedger, ledger_state
+from dcaf_cli.server.observe import CountingLedger, Metrics, Observer
+from dcaf_cli.server.service import ChatService, Reply
 from dcaf_cli.server.stream import stream_reply
 
 CHAT_PATHS = ("/api/chat", "/api/sendMessage")
@@ -47,6 +48,8 @@ def create_app(
     approval_key: bytes | None = None,
     approval_ttl: float = DEFAULT_TTL,
     ledger: Ledger | None = None,
+    metrics: Metrics | None = None,
+    log_json: bool = False,
 ) -> FastAPI:
     """The app serving `agent`.
 
@@ -57,9 +60,14 @@ def create_app(
 
     `ledger` remembers the proposals already decided, so that replaying an approval does
     not run its tool twice; the default (`MemoryLedger`) serves one process. Several
-    processes must share one: `SqliteLedger(path)` on one host.
+    processes must share one: `SqliteLedger(path)` on one host, `RedisLedger(url)` on many.
+
+    `metrics` (see `observe`) adds `GET /metrics`; `log_json` writes a JSON access line
+    per request. Without either, no middleware runs.
     """
     signer = Signer.create(secret, approval_key, approval_ttl)
+    if metrics is not None:
+        ledger = CountingLedger(ledger if ledger is not None else MemoryLedger(), metrics)
     service = ChatService(agent, signer, max_body_bytes, ledger)
     app = FastAPI(title=f"dcaf: {agent.name}", docs_url=None, redoc_url=None)
     app.state.service = service
@@ -106,7 +114,37 @@ def create_app(
     for path in STREAM_PATHS:
         app.add_api_route(path, chat_stream, methods=["POST"])
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    _observe(app, service, metrics, log_json=log_json)
     return app
+
+
+def _observe(
+    app: FastAPI, service: ChatService, metrics: Metrics | None, *, log_json: bool
+) -> None:
+    """`/metrics`, turn counts and the middleware, when asked for (else nothing runs)."""
+    if metrics is not None:
+        _count_turns(service, metrics)
+
+        async def metrics_page() -> Response:
+            body, content_type = metrics.render()
+            return Response(body, media_type=content_type)
+
+        app.add_api_route("/metrics", metrics_page, methods=["GET"])
+    if metrics is not None or log_json:
+        name = service.agent.name
+        app.add_middleware(Observer, agent=name, metrics=metrics, log_json=log_json)
+
+
+def _count_turns(service: ChatService, metrics: Metrics) -> None:
+    """Every turn, streamed or not, ends in `service.answer`: count it there."""
+    answer = service.answer
+
+    async def counted(chat: ChatInput, on_event: Any = None) -> Reply:
+        reply = await answer(chat, on_event)
+        metrics.turn(reply.message)
+        return reply
+
+    service.answer = counted  # type: ignore[method-assign]
 
 
 def _why(problem: str | None) -> dict[str, str]:

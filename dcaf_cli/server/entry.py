@@ -45,6 +45,7 @@ from dcaf_cli.server.startup import check_port, run_uvicorn
 from dcaf_cli.session.text import exception_line
 
 FACTORY = "dcaf_cli.server.entry:app_from_env"
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,8 @@ class ServeOptions:
     ledger: str | None = None  # memory, sqlite:PATH, redis://HOST:PORT/DB (DCAF_LEDGER)
     # On SIGTERM: stop accepting, let in-flight turns finish for this long, then exit 0.
     shutdown_seconds: int = 30
+    metrics: bool = False  # GET /metrics (prometheus-client)
+    log_format: str = "text"  # text: uvicorn's access lines; json: one JSON line a request
 
 
 def build_agent(spec: str, model: str | None = None) -> AgentLike:
@@ -166,6 +169,21 @@ def app_from_env() -> FastAPI:
     return app_with(agent, settings.serve_max_body() or DEFAULT_MAX_BODY)
 
 
+@contextlib.contextmanager
+def shared_metrics(options: ServeOptions) -> Iterator[None]:
+    """With `--metrics` and several workers, the folder where they keep their counts
+    (prometheus-client's multiprocess mode), made private and removed at the end."""
+    if not options.metrics or options.workers == 1 or os.environ.get(MULTIPROC_DIR):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="dcaf-metrics-")
+    try:
+        with _environment(MULTIPROC_DIR, folder):
+            yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | None = None) -> None:
     """Serve `spec` until interrupted (blocks); `announce` hears where, once it loaded."""
     import uvicorn
@@ -181,9 +199,16 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
     os.environ[settings.SERVE_MAX_BODY] = str(options.max_body_bytes)
     if options.model:
         os.environ[settings.SERVE_MODEL] = options.model
+    os.environ[settings.SERVE_METRICS] = "1" if options.metrics else ""
+    os.environ[settings.SERVE_LOG_FORMAT] = options.log_format
+    if options.metrics:
+        from dcaf_cli.server.observe import Metrics
+
+        Metrics()  # a missing prometheus-client is one line now, not in every worker
     host, port, level, workers = options.host, options.port, options.log_level, options.workers
     grace = options.shutdown_seconds
-    with shared_ledger(workers, options.ledger, announce):
+    access_log = options.log_format == "text"
+    with shared_ledger(workers, options.ledger, announce), shared_metrics(options):
         if announce is not None:
             for note in agent_notes(agent, spec):
                 announce(f"note: {note}")
@@ -195,7 +220,12 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
             app = app_with(agent, options.max_body_bytes)
             run_uvicorn(
                 lambda: uvicorn.run(
-                    app, host=host, port=port, log_level=level, timeout_graceful_shutdown=grace
+                    app,
+                    host=host,
+                    port=port,
+                    log_level=level,
+                    timeout_graceful_shutdown=grace,
+                    access_log=access_log,
                 )
             )
         else:
@@ -208,15 +238,28 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
                     port=port,
                     log_level=level,
                     timeout_graceful_shutdown=grace,
+                    access_log=access_log,
                 )
             )
 
 
 def app_with(agent: AgentLike, max_body_bytes: int) -> FastAPI:
+    log_json = settings.serve_log_format() == "json"
+    metrics = None
+    if settings.serve_metrics():
+        from dcaf_cli.server.observe import Metrics
+
+        metrics = Metrics()
+    if log_json:
+        from dcaf_cli.server.observe import access_logging
+
+        access_logging(log_json)
     return create_app(
         agent,
         max_body_bytes=max_body_bytes,
         secret=settings.session_secret(),
         approval_key=settings.approval_key(),
         ledger=ledger_from_env(),
+        metrics=metrics,
+        log_json=log_json,
     )
