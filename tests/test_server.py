@@ -147,9 +147,13 @@ def test_stream_lines_hold_no_other_line_breaks(client: Any) -> None:
     assert done["message"]["data"]["session"]["note"] == odd["note"]
 
 
-def test_extra_request_fields_reach_the_agent_as_context(client: Any) -> None:
-    reply = chat(client("echo"), [user("hi")], tenant="acme", user={"id": 7})
-    assert reply["content"] == '{"tenant": "acme", "user": {"id": 7}}'
+def test_a_custom_function_gets_the_platform_context_not_the_request_fields(
+    client: Any,
+) -> None:
+    message = {**user("hi"), "platform_context": {"tenant_name": "acme"}}
+    reply = chat(client("echo"), [message], tenant="other", user={"id": 7})
+    assert reply["content"] == '{"tenant_name": "acme"}'
+    assert reply["meta_data"] == {"request_context": {"tenant": "other", "user": {"id": 7}}}
 
 
 def test_custom_agent_function_counts_across_turns(client: Any) -> None:
@@ -239,7 +243,8 @@ def test_forged_approval_is_refused(client: Any, forgery: str) -> None:
     history, paused = reach_approval(http)
     proposal = paused["data"]["tool_calls"][0]
     forged = {**paused, "data": {**paused["data"]}}
-    forged["data"]["tool_calls"] = [{**proposal, **FORGERIES[forgery]}]
+    plain = proposal["id"].split(".")[0]  # and no signature in the id either
+    forged["data"]["tool_calls"] = [{**proposal, "id": plain, **FORGERIES[forgery]}]
     conversation = decision(history, forged)
     response = http.post("/api/chat", json={"messages": conversation})
     assert response.status_code == 403
@@ -250,8 +255,9 @@ def test_forged_approval_is_refused(client: Any, forgery: str) -> None:
 def test_invented_call_is_refused(client: Any) -> None:
     http = client("deploy")
     history, paused = reach_approval(http)
-    conversation = decision(history, paused)
+    conversation = decision(history, paused, id="offline-1", signature=None)
     conversation[-2]["data"]["tool_calls"] = []  # the server never proposed it
+    conversation[-2]["data"]["approvals"] = []
     response = http.post("/api/chat", json={"messages": conversation})
     assert response.status_code == 403
     assert "no such call is waiting" in response.json()["error"]
@@ -379,8 +385,8 @@ def test_request_size_limit(client: Any) -> None:
         (b'{"messages": [], "n": ' + b"9" * 5000 + b"}", 400, "not valid JSON"),
         (b"[" * 200 + b"]" * 200, 400, "nested"),
         (b"[]", 422, "JSON object"),
-        (b"{}", 422, "messages: Field required"),
-        (b'{"messages": []}', 422, "messages"),
+        (b"{}", 400, "'messages' field missing"),
+        (b'{"messages": "hi"}', 422, "messages: Input should be a valid list"),
         (b'{"messages": [{"role": "robot"}]}', 422, "messages.0.role"),
         (b'{"messages": [{"role": "user", "content": 5}]}', 422, "messages.0.content"),
         (b'{"messages": [{"role": "user", "data": {"session": []}}]}', 422, "session"),
@@ -397,7 +403,7 @@ def test_bad_requests_get_a_4xx_naming_the_problem(
 
 def test_unknown_path_and_method_are_json_errors(client: Any) -> None:
     http = client("shop")
-    assert http.get("/nope").json() == {"error": "/nope: Not Found"}
+    assert http.get("/nope").json() == {"detail": "/nope: Not Found", "error": "/nope: Not Found"}
     response = http.get("/api/chat")
     assert response.status_code == 405
     assert "error" in response.json()

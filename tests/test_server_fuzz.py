@@ -4,7 +4,6 @@ protocol's shape, and no mutation of an approval makes a tool run that should no
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -158,20 +157,24 @@ def test_well_formed_requests_get_an_answer(
     response = clients[server].post(path, json={"messages": conversation})
     event(f"status {response.status_code}")
     check_answer(response, path)
-    users = [m for m in conversation if m["role"] == "user"]
-    carried = users[-1].get("data", {}).get("session") if users else None
+    # The session is the most recent message's `data.session`, whatever its role.
+    sessions = [m["data"]["session"] for m in conversation if "session" in m.get("data", {})]
+    carried = sessions[-1] if sessions else None
     unsigned = server == "signed" and bool(carried)  # a session the server did not sign
     assert response.status_code == (403 if unsigned else 200)
 
 
-@pytest.fixture(scope="module")
 def approval(clients: dict[str, httpx.Client]) -> list[dict[str, Any]]:
-    """A valid approving conversation, to mutate."""
+    """A valid approving conversation, to mutate (a new proposal each time: each is
+    single-use, so one run must not hide the next)."""
     history, paused = reach_approval(clients["deploy"])
     return decision(history, paused)
 
 
 # Every field that decides what runs: (message index from the end, path inside it, values).
+# The call is proposed three times over: the paused message's `tool_calls` and `approvals`,
+# and the decision, whose id carries the signature. A copy may be changed or dropped as long
+# as another still proves the proposal; what runs must always be the proposal, once.
 words = st.text(max_size=12) | st.sampled_from(["offline-1", "execute_deployment", "approval"])
 GUARDED = [
     (-2, ("data", "tool_calls", 0, "id"), words),
@@ -179,9 +182,12 @@ GUARDED = [
     (-2, ("data", "tool_calls", 0, "input"), objects),
     (-2, ("data", "tool_calls", 0, "signature"), words),
     (-2, ("data", "tool_calls", 0, "intent"), words),
+    (-2, ("data", "approvals", 0, "id"), words),
+    (-2, ("data", "approvals", 0, "input"), objects),
     (-1, ("data", "tool_calls", 0, "id"), words),
     (-1, ("data", "tool_calls", 0, "name"), words),
     (-1, ("data", "tool_calls", 0, "input"), objects),
+    (-1, ("data", "tool_calls", 0, "signature"), words),
     (-1, ("data", "session"), objects),
 ]
 
@@ -194,33 +200,28 @@ def _get(message: dict[str, Any], path: tuple[Any, ...]) -> Any:
 
 @settings(FUZZ, max_examples=80)
 @given(where=st.sampled_from(range(len(GUARDED))), data=st.data())
-def test_a_mutated_approval_never_runs_the_tool(
-    clients: dict[str, httpx.Client],
-    approval: list[dict[str, Any]],
-    where: int,
-    data: st.DataObject,
+def test_a_mutated_approval_runs_nothing_but_the_proposal(
+    clients: dict[str, httpx.Client], where: int, data: st.DataObject
 ) -> None:
     index, path, values = GUARDED[where]
     value = data.draw(values | json_values, label=".".join(map(str, path)))
-    conversation = copy.deepcopy(approval)
+    conversation = approval(clients)
+    proposed_with = conversation[-1]["data"]["session"]
     target = _get(conversation[index], path[:-1])
     assume(json.dumps(target[path[-1]], sort_keys=True) != json.dumps(value, sort_keys=True))
-    if index == -2 and path[-1] in ("signature", "intent"):
-        # Dropped from the history copy, they are read from the decision, which repeats the
-        # call (see test_signature_echoed_only_in_the_decision_is_enough): not a mutation.
-        assume(value not in ("", None))
     target[path[-1]] = value
     runs = len(RUNS)
-    response = clients["deploy"].post("/api/chat", json={"messages": conversation})
-    event(f"status {response.status_code}")
-    check_answer(response, "/api/chat")
-    assert len(RUNS) == runs
+    for _ in range(2):  # and a replay of the same request
+        response = clients["deploy"].post("/api/chat", json={"messages": conversation})
+        event(f"status {response.status_code}")
+        check_answer(response, "/api/chat")
+    assert RUNS[runs:] in ([], [proposed_with])
+    if index == -1 and path[-1] in ("name", "input", "session"):  # the decision's own call
+        assert RUNS[runs:] == []
 
 
-def test_the_unmutated_approval_runs(
-    clients: dict[str, httpx.Client], approval: list[dict[str, Any]]
-) -> None:
+def test_the_unmutated_approval_runs(clients: dict[str, httpx.Client]) -> None:
     runs = len(RUNS)
-    response = clients["deploy"].post("/api/chat", json={"messages": approval})
+    response = clients["deploy"].post("/api/chat", json={"messages": approval(clients)})
     assert response.status_code == 200
     assert len(RUNS) == runs + 1

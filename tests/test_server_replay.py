@@ -66,10 +66,10 @@ def test_replayed_approval_does_not_run_twice(clients: dict[str, httpx.Client]) 
     for path in ("/api/chat", "/api/chat-stream", "/api/sendMessage"):
         response = http.post(path, content=body)
         assert response.status_code == 403
-        assert response.json() == {
-            "error": f"refused to run execute_deployment (offline-1): {ALREADY_USED} "
+        assert response.json()["error"] == (
+            f"refused to run execute_deployment (offline-1): {ALREADY_USED} "
             "(a proposal is decided once; ask again)"
-        }
+        )
     # And carrying the session the execution produced: that one no longer verifies.
     replay = decision(history, paused, session={})
     response = http.post("/api/chat", json={"messages": replay})
@@ -154,7 +154,7 @@ def test_a_ledger_that_fails_runs_nothing(clients: dict[str, httpx.Client]) -> N
     history, paused = reach_approval(clients["broken"])
     response = clients["broken"].post("/api/chat", json={"messages": decision(history, paused)})
     assert response.status_code == 503
-    assert response.json() == {
-        "error": "the approval ledger failed, so nothing ran; try again: OSError: disk full"
-    }
+    assert response.json()["error"] == (
+        "the approval ledger failed, so nothing ran; try again: OSError: disk full"
+    )
     assert RUNS == []

@@ -1,14 +1,17 @@
 """The HelpDesk protocol's wire shapes, and the conversation they carry.
 
-A request is `{"messages": [...], ...}`; every other top-level field reaches the agent as
-context. The session travels in the last user message's `data.session` and comes back in
-the assistant message's `data.session`, beside `data.tool_calls` (calls waiting for
-approval, `execute: false`) and `data.executed_tool_calls`. Approval decisions come back in
-the last user message's `data.tool_calls` (`execute: true`, or a `rejection_reason`).
+A request is `{"messages": [...], ...}`; the other top-level fields are the request's
+context (echoed back in `meta_data.request_context`). The session travels in the most
+recent message whose `data.session` holds one, and comes back in the assistant message's
+`data.session`, beside `data.tool_calls` (calls waiting for approval, `execute: false`;
+DCAF's unified form repeats them in `data.approvals`) and `data.executed_tool_calls`.
+Approval decisions come back in the last user message's `data.tool_calls` or
+`data.approvals` (`execute: true`, or a `rejection_reason`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -45,8 +48,44 @@ class WireExecutedCall(BaseModel):
     id: str = ""
     name: str
     input: dict[str, Any] = Field(default_factory=dict)
-    output: str = ""
+    output: str | dict[str, Any] = ""  # DCAF allows a dict
     error: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The output as text: a dict output as compact JSON."""
+        if isinstance(self.output, str):
+            return self.output
+        return json.dumps(self.output, ensure_ascii=False, separators=(",", ":"))
+
+
+class WireApproval(BaseModel):
+    """DCAF's unified approval item (`type` is `tool_call` for a tool call)."""
+
+    model_config = _CONFIG
+    id: str
+    type: str = "tool_call"
+    name: str
+    input: dict[str, Any] = Field(default_factory=dict)
+    execute: bool = False
+    rejection_reason: str | None = None
+    description: str = ""
+    intent: str | None = None
+
+    @property
+    def decided(self) -> bool:
+        return self.execute or self.rejection_reason is not None
+
+    def as_tool_call(self) -> WireToolCall:
+        return WireToolCall(
+            id=self.id,
+            name=self.name,
+            input=self.input,
+            execute=self.execute,
+            rejection_reason=self.rejection_reason,
+            tool_description=self.description,
+            intent=self.intent,
+        )
 
 
 class WireData(BaseModel):
@@ -54,6 +93,8 @@ class WireData(BaseModel):
     session: dict[str, Any] | None = None
     tool_calls: list[WireToolCall] = Field(default_factory=list)
     executed_tool_calls: list[WireExecutedCall] = Field(default_factory=list)
+    approvals: list[WireApproval] = Field(default_factory=list)
+    executed_approvals: list[WireExecutedCall] = Field(default_factory=list)
 
 
 class WireMessage(BaseModel):
@@ -61,11 +102,12 @@ class WireMessage(BaseModel):
     role: Literal["user", "assistant", "system"]
     content: str = ""
     data: WireData = Field(default_factory=WireData)
+    platform_context: dict[str, Any] | None = None
 
 
 class ChatRequest(BaseModel):
     model_config = _CONFIG
-    messages: list[WireMessage] = Field(min_length=1)
+    messages: list[WireMessage]
 
     @property
     def context(self) -> dict[str, Any]:
@@ -82,12 +124,28 @@ def parse_messages(messages: Sequence[Mapping[str, Any] | WireMessage]) -> list[
         raise UsageError(f"bad message: {validation_problems(exc, 'messages')}") from None
 
 
+def session_message(messages: Sequence[WireMessage]) -> WireMessage | None:
+    """The message that carries the session: the most recent one, of any role, with a
+    `data.session` object. An empty one counts (DCAF skips it and looks further back,
+    which brings back a session that a turn had emptied)."""
+    for message in reversed(messages):
+        if message.data.session is not None:
+            return message
+    return None
+
+
 def incoming_session(messages: Sequence[WireMessage]) -> dict[str, Any] | None:
-    """The session the client sent: the last user message's `data.session`."""
+    """The session the client sent (see `session_message`)."""
+    carrier = session_message(messages)
+    return carrier.data.session if carrier is not None else None
+
+
+def platform_context(messages: Sequence[WireMessage]) -> dict[str, Any]:
+    """The last user message's `platform_context` (empty when it has none)."""
     for message in reversed(messages):
         if message.role == "user":
-            return message.data.session
-    return None
+            return dict(message.platform_context or {})
+    return {}
 
 
 def pending_decisions(messages: Sequence[WireMessage]) -> list[WireToolCall]:
@@ -124,7 +182,7 @@ def executed_as_messages(
         out.append(
             Message(
                 "tool",
-                done.error or done.output,
+                done.error or done.text,
                 tool_call_id=call.id,
                 tool_name=done.name,
                 is_error=done.error is not None,

@@ -5,12 +5,14 @@
     GET  /api/tools               {"tools": [{name, description, parameters, requires_approval}]}
     POST /api/chat                one assistant message (alias /api/sendMessage)
     POST /api/chat-stream         NDJSON events, `done` last (alias /api/sendMessageStream)
+    WS   /api/chat-ws             a request per message, each answered by its events
 
 The request is `{"messages": [...], ...}`; the session comes in the last user message's
 `data.session` and goes back in the reply's `data.session`, beside `data.tool_calls`
 (pending approvals, each signed: see `signing`) and `data.executed_tool_calls`. Every
-other top-level field reaches the agent as `context`. Refusals are 4xx with
-`{"error": "..."}`; a failing turn is a 200 whose `data.error` says why and whose session
+other top-level field is echoed in `meta_data.request_context`. Refusals are 4xx with
+`{"detail": "...", "error": "..."}` (FastAPI's shape, which DCAF's clients read, and
+ours); a failing turn is a 200 whose `data.error` says why and whose session
 is the one that came in. No session state is kept between requests, so the app scales
 out as ordinary ASGI workers; the one thing remembered is which proposals were already
 decided (`ledger`), so that an approval runs its tool once. Workers must share it (a
@@ -19,6 +21,8 @@ decided (`ledger`), so that an approval runs its tool once. Workers must share i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import anyio
@@ -34,6 +38,7 @@ from dcaf_cli.server.ledger import Ledger, MemoryLedger, ledger_state
 from dcaf_cli.server.observe import CountingLedger, Metrics, Observer
 from dcaf_cli.server.service import ChatService, Reply
 from dcaf_cli.server.stream import stream_reply
+from dcaf_cli.server.websocket import chat_socket
 
 CHAT_PATHS = ("/api/chat", "/api/sendMessage")
 STREAM_PATHS = ("/api/chat-stream", "/api/sendMessageStream")
@@ -113,6 +118,7 @@ def create_app(
         app.add_api_route(path, chat, methods=["POST"])
     for path in STREAM_PATHS:
         app.add_api_route(path, chat_stream, methods=["POST"])
+    app.add_api_websocket_route("/api/chat-ws", partial(chat_socket, service))
     app.add_exception_handler(StarletteHTTPException, _http_error)
     _observe(app, service, metrics, log_json=log_json)
     return app
@@ -156,9 +162,14 @@ async def _prepare(service: ChatService, request: Request) -> ChatInput | Respon
     try:
         return await service.prepare(request.stream(), request.headers.get("content-length"))
     except HTTPProblem as problem:
-        return JSONResponse({"error": problem.message}, status_code=problem.status)
+        return refusal(problem.message, problem.status)
     except ClientDisconnect:
-        return JSONResponse({"error": "the client left before sending the whole body"}, 400)
+        return refusal("the client left before sending the whole body", 400)
+
+
+def refusal(message: str, status: int, headers: Mapping[str, str] | None = None) -> Response:
+    """A 4xx: `detail` is where FastAPI (and so DCAF) says why, `error` where we do."""
+    return JSONResponse({"detail": message, "error": message}, status, headers=headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -166,4 +177,4 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
     detail = exc.detail if isinstance(exc, StarletteHTTPException) else "internal error"
     headers = getattr(exc, "headers", None)
-    return JSONResponse({"error": f"{request.url.path}: {detail}"}, status, headers=headers)
+    return refusal(f"{request.url.path}: {detail}", status, headers)

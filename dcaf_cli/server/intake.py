@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dcaf_cli.protocol.wire import ChatRequest, WireMessage, incoming_session
+from dcaf_cli.protocol.approvals import Folded, fold
+from dcaf_cli.protocol.wire import ChatRequest, WireMessage, platform_context, session_message
 from dcaf_cli.session.session import Session
 from dcaf_cli.session.text import kind, validation_problems
 
@@ -32,18 +33,26 @@ class HTTPProblem(Exception):
         self.message = message
 
 
+MISSING_MESSAGES = "'messages' field missing from request body"  # DCAF's words, and 400
+
+
 @dataclass(slots=True)
 class ChatInput:
-    """A checked request: the messages, the session they carry, the extra context.
+    """A checked request: the messages (in the runtime's shape, see `approvals.fold`), the
+    session they carry, the request's other top-level fields, the last user message's
+    `platform_context`.
 
     `session` stays as it came (a failed turn returns it); `live` is the Session the turn
-    runs on (a copy).
+    runs on (a copy); `session_signature` is the one sent with it.
     """
 
     messages: list[WireMessage]
     session: dict[str, Any]
     context: dict[str, Any]
     live: Session
+    platform: dict[str, Any]
+    folded: Folded
+    session_signature: object = None
 
 
 async def read_limited(chunks: AsyncIterator[bytes], declared: str | None, limit: int) -> bytes:
@@ -119,22 +128,33 @@ def parse_chat(value: Any) -> ChatInput:
         raise HTTPProblem(
             422, f"the request body must be a JSON object with `messages`, not {kind(value)}"
         )
+    if "messages" not in value:
+        raise HTTPProblem(400, MISSING_MESSAGES)
     try:
         request = ChatRequest.model_validate(value)
     except ValidationError as exc:
         raise HTTPProblem(422, f"bad request: {validation_problems(exc, 'body')}") from None
-    session = incoming_session(request.messages) or {}
+    folded = fold(request.messages)
+    if folded.foreign:
+        approval = folded.foreign[0]
+        raise HTTPProblem(
+            403,
+            f"refused to run {approval.name} ({approval.id}): this server runs only tool "
+            f"calls it proposed, not {approval.type!r} approvals",
+        )
+    carrier = session_message(request.messages)
+    session = carrier.data.session or {} if carrier is not None else {}
     try:
         live = Session.from_dict(session)  # values a Session cannot hold are refused here
     except (TypeError, ValueError) as exc:
         raise HTTPProblem(422, f"bad request: data.session: {exc}") from None
-    return ChatInput(request.messages, session, request.context, live)
-
-
-def session_signature(messages: list[WireMessage]) -> object:
-    """`data.session_signature` of the message that carries the session."""
-    for message in reversed(messages):
-        if message.role == "user":
-            extra: Mapping[str, Any] = message.data.model_extra or {}
-            return extra.get("session_signature")
-    return None
+    extra: Mapping[str, Any] = carrier.data.model_extra or {} if carrier is not None else {}
+    return ChatInput(
+        request.messages,
+        session,
+        request.context,
+        live,
+        platform_context(request.messages),
+        folded,
+        extra.get("session_signature"),
+    )

@@ -16,44 +16,25 @@ runs, and refuses (403) one already used.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import anyio.to_thread
 
+from dcaf_cli.protocol.events import encode
 from dcaf_cli.protocol.signing import Proposal, Signer, digest
-from dcaf_cli.runtime.agent import AgentLike
+from dcaf_cli.runtime.agent import AgentLike, FunctionAgent
 from dcaf_cli.runtime.results import AgentResponse, EventSink
 from dcaf_cli.runtime.runner import run_sync
 from dcaf_cli.runtime.turn import TurnOptions
 from dcaf_cli.server.approvals import check_decisions
-from dcaf_cli.server.intake import (
-    ChatInput,
-    HTTPProblem,
-    parse_chat,
-    parse_json,
-    read_limited,
-    session_signature,
-)
+from dcaf_cli.server.intake import ChatInput, HTTPProblem, parse_chat, parse_json, read_limited
 from dcaf_cli.server.ledger import Ledger, MemoryLedger
+from dcaf_cli.server.outgoing import dress, input_descriptions
 from dcaf_cli.session.text import exception_line
 
-# Line breaks to `str.splitlines()` (and so to many NDJSON readers) that JSON leaves raw.
-_SPLITLINES_ONLY = (
-    (b"\xc2\x85", b"\\u0085"),
-    (b"\xe2\x80\xa8", b"\\u2028"),
-    (b"\xe2\x80\xa9", b"\\u2029"),
-)
-
-
-def encode(value: object) -> bytes:
-    """Compact UTF-8 JSON with no character any line reader could split on."""
-    out = json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
-    for raw, escaped in _SPLITLINES_ONLY:
-        out = out.replace(raw, escaped)
-    return out
+NO_MESSAGES = "No messages provided"  # DCAF's answer to `{"messages": []}`
 
 
 @dataclass(slots=True)
@@ -84,12 +65,13 @@ class ChatService:
         self.options = TurnOptions(
             max_rounds=int(getattr(agent, "max_rounds", 10)), allow_edits=False
         )
+        self._descriptions = input_descriptions(agent.tools)
 
     async def prepare(self, body: Any, content_length: str | None) -> ChatInput:
         """Read and check a request; HTTPProblem (4xx) before any agent code runs."""
         raw = await read_limited(body, content_length, self.max_body_bytes)
         chat = parse_chat(parse_json(raw))
-        problem = self.signer.session_problem(chat.session, session_signature(chat.messages))
+        problem = self.signer.session_problem(chat.session, chat.session_signature)
         if problem is not None:
             raise HTTPProblem(403, problem)
         claims = check_decisions(chat.messages, chat.session, self.signer)
@@ -109,6 +91,8 @@ class ChatService:
 
     async def answer(self, chat: ChatInput, on_event: EventSink | None = None) -> Reply:
         """Run the turn in a worker thread; never raises for what the agent does."""
+        if not chat.messages:
+            return self.failure(chat, NO_MESSAGES, content=f"{NO_MESSAGES}.")
         try:
             response = await anyio.to_thread.run_sync(partial(self._run, chat, on_event))
         except Exception as exc:
@@ -116,13 +100,14 @@ class ChatService:
         if response.error is not None:
             return self.failure(chat, response.error)
         try:
-            message = self._message(response)
+            message = self._message(chat, response)
             return Reply(message, encode(message))
         except (TypeError, ValueError, RecursionError) as exc:
             return self.failure(chat, f"the agent's reply is not JSON data: {exception_line(exc)}")
 
-    def failure(self, chat: ChatInput, error: str) -> Reply:
-        """An error reply carrying the session exactly as it came in."""
+    def failure(self, chat: ChatInput, error: str, *, content: str | None = None) -> Reply:
+        """An error reply carrying the session exactly as it came in; its content says
+        `Error: ...` as DCAF's does, `data.error` says the same for our clients."""
         data: dict[str, Any] = {
             "session": chat.session,
             "tool_calls": [],
@@ -130,31 +115,58 @@ class ChatService:
             "error": error,
         }
         self._sign_session(data)
-        message = {"role": "assistant", "content": "", "data": data}
+        text = f"Error: {error}" if content is None else content
+        message = {"role": "assistant", "content": text, "data": data}
+        message["meta_data"] = _meta(chat)
         return Reply(message, encode(message))
+
+    def context_for(self, chat: ChatInput) -> dict[str, Any]:
+        """The agent's `context`, as DCAF gives it: a custom function gets the last user
+        message's `platform_context` and the calls its latest message approved (those
+        that verified); an agent with tools also gets the request's top-level fields."""
+        if not isinstance(self.agent, FunctionAgent):
+            return {**chat.context, **chat.platform}
+        context = dict(chat.platform)
+        last = chat.messages[-1]
+        approved = [
+            {"id": c.id, "name": c.name, "input": c.input}
+            for c in last.data.tool_calls
+            if c.execute and last.role == "user"
+        ]
+        if approved:
+            context["approved_tool_calls"] = approved
+        return context
 
     def _run(self, chat: ChatInput, on_event: EventSink | None) -> AgentResponse:
         turn = self.agent.arun(
             chat.messages,
             session=chat.live,
-            context=chat.context,
+            context=self.context_for(chat),
             on_event=on_event,
             options=self.options,
         )
         return run_sync(turn)
 
-    def _message(self, response: AgentResponse) -> dict[str, Any]:
+    def _message(self, chat: ChatInput, response: AgentResponse) -> dict[str, Any]:
         session = response.session
         session_digest = digest(session) if response.pending_tool_calls else ""
         for call in response.pending_tool_calls:
             proposal = Proposal(call.id, call.name, call.reason, call.input, session_digest)
             call.signature = self.signer.sign_proposal(proposal)
         message = response.to_message(include_session=False)
+        dress(message, chat.folded, self._descriptions)
         message["data"]["session"] = session
         self._sign_session(message["data"])
+        message["meta_data"] = _meta(chat)
         return message
 
     def _sign_session(self, data: dict[str, Any]) -> None:
         signature = self.signer.sign_session(data["session"])
         if signature is not None:
             data["session_signature"] = signature
+
+
+def _meta(chat: ChatInput) -> dict[str, Any]:
+    """`meta_data`: the request's top-level fields echoed back, as DCAF does, so a client
+    can tell which request an answer is for."""
+    return {"request_context": chat.context} if chat.context else {}

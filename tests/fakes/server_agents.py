@@ -16,6 +16,7 @@ from typing import Any
 
 from dcaf_cli import Agent, AgentResult, FunctionAgent, Session, tool
 from dcaf_cli.examples import deploy
+from dcaf_cli.runtime.interceptors import InterceptorError
 
 RUNS: list[dict[str, Any]] = []
 
@@ -76,6 +77,15 @@ def failing(messages: list[dict[str, Any]], context: dict[str, Any], session: Se
 
 def echo_agent() -> FunctionAgent:
     return FunctionAgent(echo_context, name="echo")
+
+
+def _context_reply(request: Any) -> None:
+    raise InterceptorError(json.dumps(request.context, sort_keys=True))
+
+
+def context_echo_agent() -> Agent:
+    """An agent with tools whose reply is the `context` its turn got."""
+    return Agent(tools=[whoami], request_interceptors=_context_reply, name="context")
 
 
 def failing_agent() -> FunctionAgent:
