@@ -12,7 +12,13 @@ import pytest
 from fakes.chat_client import isolate
 from fakes.live_server import serving
 from fakes.reference_server import ReferenceServer
-from fakes.server_agents import RUNS, counted_deploy, echo_agent, failing_agent
+from fakes.server_agents import (
+    RUNS,
+    context_echo_agent,
+    counted_deploy,
+    echo_agent,
+    failing_agent,
+)
 
 from dcaf_cli.errors import UsageError
 from dcaf_cli.runtime.agent import AgentLike, TurnOutcome, complete_turn
@@ -47,6 +53,7 @@ def urls() -> Iterator[dict[str, str]]:
         "deploy": create_app(counted_deploy()),
         "counter": create_app(load_agent("counter")),
         "echo": create_app(echo_agent()),
+        "context": create_app(context_echo_agent()),
         "failing": create_app(failing_agent()),
         "signed": create_app(load_agent("shop"), secret="s3cret"),
     }
@@ -202,7 +209,7 @@ def test_custom_agent_function_through_the_remote_agent(urls: dict[str, str]) ->
 
 
 def test_context_reaches_the_remote_agent(urls: dict[str, str]) -> None:
-    outcome = turn(RemoteAgent(urls["echo"]), Session(), "hi", tenant="acme")
+    outcome = turn(RemoteAgent(urls["context"]), Session(), "hi", tenant="acme")
     assert outcome.response.text == '{"tenant": "acme"}'
 
 
@@ -252,7 +259,7 @@ def test_reference_server_keeps_the_local_session_and_flags_it(
     assert second.response.error is None
     assert second.response.data["session_missing"] is True
     assert session.to_dict() == {"cart": ["kept"]}
-    assert agent.stream is (name == "reference_stream")  # 404 -> plain requests from then on
+    assert agent.stream is (name == "reference_stream")  # 404s -> plain requests from then on
     if name == "reference_stream":
         assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "you said: hello "
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from dcaf_cli.protocol.approvals import fold
 from dcaf_cli.protocol.wire import WireExecutedCall, WireMessage
+from dcaf_cli.session.text import one_line, validation_problems
 
 
 class WireError(Exception):
@@ -42,10 +43,6 @@ class Status:
 
 
 Shown = Text | Executed | Status
-
-
-def one_line(value: object) -> str:
-    return " ".join(str(value).split())
 
 
 class StreamReader:
@@ -141,7 +138,7 @@ class StreamReader:
         return []
 
     def _error(self, event: dict[str, Any]) -> list[Shown]:
-        self.error = one_line(event.get("error") or "the server reported an error")
+        self.error = one_line(str(event.get("error") or "the server reported an error"))
         if isinstance(event.get("message"), dict):  # ours, over a WebSocket: the end
             self.done = event
         return []
@@ -156,11 +153,8 @@ def read_message(reply: Any) -> WireMessage:
     try:
         message = WireMessage.model_validate(reply)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "reply"
-        raise WireError(
-            f"the server's reply is not a HelpDesk message: {where}: {err['msg']}"
-        ) from None
+        problem = validation_problems(exc, "reply")
+        raise WireError(f"the server's reply is not a HelpDesk message: {problem}") from None
     fold([message])
     return message
 

@@ -104,6 +104,11 @@ def render_pending(call: PendingToolCall, *, reveal: bool = False) -> Renderable
     return Panel(rows, title=title, title_align="left", border_style="yellow", expand=False)
 
 
+def render_status(text: str, *, reveal: bool = False) -> Text:
+    """A status line a remote server sent while it works: `… Calling tool: foo`."""
+    return Text.assemble(("… ", "dim"), literal(text if reveal else _redact_text(text), "dim"))
+
+
 def render_saved(path: str, revision: int) -> Text:
     return Text.assemble(
         ("saved ", "dim"), literal(path, "dim"), (f" (revision {revision})", "dim")

@@ -18,8 +18,15 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.text import Text
 
-from dcaf_cli.render.turn import render_call_line, render_reply, render_tool_call
-from dcaf_cli.runtime.results import ModelRound, TextDelta, ToolFinished, ToolStarted, TurnEvent
+from dcaf_cli.render.turn import render_call_line, render_reply, render_status, render_tool_call
+from dcaf_cli.runtime.results import (
+    ModelRound,
+    StatusUpdate,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+    TurnEvent,
+)
 
 HINT = "Ctrl-C cancels"
 
@@ -55,6 +62,9 @@ class TurnPrinter:
             self._stop()
             self.outputs.append(event.call.output)
             self.console.print(render_tool_call(event.call, reveal=self.reveal))
+        elif isinstance(event, StatusUpdate):  # a remote server's `intermittent_update`
+            self.finish_text()
+            self.console.print(render_status(event.text, reveal=self.reveal))
 
     # -- the live region -------------------------------------------------------------------
 

@@ -1,9 +1,12 @@
 """`RemoteAgent`: a HelpDesk-protocol server, driven like any local agent.
 
 It sends the conversation with the session in the last user message's `data.session`,
-streams `/api/chat-stream` (falling back to `/api/chat` when the server has no stream
-endpoint), turns the stream into the runtime's events, and applies the session the
-server returns to the caller's `Session`. So `complete_turn`, the REPL, the renderer and
+streams `/api/chat-stream` (falling back to DCAF's older `/api/sendMessageStream`, then to
+the plain `/api/chat` and `/api/sendMessage`, as far as the server has them), turns the
+stream into the runtime's events, and applies the session the server returns to the
+caller's `Session`. Decisions go back as the server takes them: in `data.tool_calls` with
+their signatures to a server that signs its proposals (ours), in DCAF's unified
+`data.approvals` to one that proposed in that form. So `complete_turn`, the REPL, the renderer and
 the session file work unchanged: approvals pause the turn, the decisions go back as the
 next request, and the server runs (or refuses) the calls.
 
@@ -26,11 +29,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from dcaf_cli.errors import UsageError
+from dcaf_cli.protocol.approvals import unfold_decisions
+from dcaf_cli.protocol.reader import WireError, sent_approvals
 from dcaf_cli.protocol.signing import digest
 from dcaf_cli.protocol.wire import WireMessage, incoming_session, parse_messages
 from dcaf_cli.runtime.agent import Messages, SessionLike
 from dcaf_cli.runtime.recorded import recorded
-from dcaf_cli.runtime.remote_wire import RemoteError, StreamReader, to_response
+from dcaf_cli.runtime.remote_wire import RemoteError, StreamEvents, to_response
 from dcaf_cli.runtime.results import AgentResponse, EventSink
 from dcaf_cli.runtime.turn import TurnOptions
 from dcaf_cli.session.session import Session
@@ -41,6 +46,8 @@ if TYPE_CHECKING:
     import httpx
 
 _NOT_SENT = ("session", "session_signature")
+STREAM_PATHS = ("/api/chat-stream", "/api/sendMessageStream")  # DCAF's names, newest first
+CHAT_PATHS = ("/api/chat", "/api/sendMessage")
 
 
 class RemoteAgent:
@@ -63,10 +70,12 @@ class RemoteAgent:
             raise UsageError(f"bad server URL {url!r}: it must start with http:// or https://")
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self.stream = stream
         self.name = name
         self._signatures: dict[str, str] = {}  # session digest -> the server's signature
         self._tools: list[Tool[..., Any]] | None = None
+        self._stream_paths = list(STREAM_PATHS) if stream else []
+        self._chat_paths = list(CHAT_PATHS)
+        self._unified = False  # does the server take decisions in `data.approvals`?
 
     @property
     def tools(self) -> list[Tool[..., Any]]:
@@ -85,6 +94,11 @@ class RemoteAgent:
             return tools_from_listing(answer.json()) if answer.status_code == 200 else []
         except (httpx.HTTPError, ValueError):
             return []  # no listing: what the user types goes to the server as it is
+
+    @property
+    def stream(self) -> bool:
+        """Does it still try a stream endpoint (until the server turns out to have none)?"""
+        return bool(self._stream_paths)
 
     @property
     def model_name(self) -> str:
@@ -110,8 +124,10 @@ class RemoteAgent:
         try:
             reply = await self._exchange(body, on_event)
             response = to_response(reply, live)
-        except RemoteError as exc:
+        except (RemoteError, WireError) as exc:
             return AgentResponse("", live, error=str(exc))
+        signed = any(p.signature for p in response.pending_tool_calls)
+        self._unified = sent_approvals(reply) and not signed
         if response.error is None:
             self._apply(reply, response, live)
         return response
@@ -125,6 +141,8 @@ class RemoteAgent:
         last_user = max((i for i, m in enumerate(plain) if m["role"] == "user"), default=None)
         if last_user is None:
             raise UsageError("the conversation has no user message to send")
+        if self._unified and plain[last_user].get("data", {}).get("tool_calls"):
+            plain[last_user] = unfold_decisions(plain[last_user])
         data = plain[last_user].setdefault("data", {})
         data["session"] = session
         known = self._signatures.get(digest(session)) if self._signatures else None
@@ -138,12 +156,16 @@ class RemoteAgent:
 
         try:
             async with httpx.AsyncClient(timeout=self.timeout, verify=self._verify()) as client:
-                if self.stream:
+                while self._stream_paths:
                     reply = await self._streamed(client, body, on_event)
                     if reply is not None:
                         return reply
-                    self.stream = False  # no stream endpoint: plain requests from now on
-                return await self._plain_request(client, body)
+                    self._stream_paths.pop(0)  # not there: the next name, from now on
+                while True:
+                    found, reply = await self._plain_request(client, body)
+                    if found:
+                        return reply
+                    self._chat_paths.pop(0)
         except httpx.TimeoutException:
             raise RemoteError(f"{self.url} did not answer within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
@@ -155,25 +177,31 @@ class RemoteAgent:
         # and not at all for plain http.
         return _ssl_context() if self.url.startswith("https:") else False
 
-    async def _plain_request(self, client: httpx.AsyncClient, body: dict[str, Any]) -> Any:
-        response = await client.post(f"{self.url}/api/chat", json=body)
+    async def _plain_request(
+        self, client: httpx.AsyncClient, body: dict[str, Any]
+    ) -> tuple[bool, Any]:
+        """(False, None) when the server has no such endpoint and another name is left."""
+        response = await client.post(f"{self.url}{self._chat_paths[0]}", json=body)
+        if response.status_code in (404, 405) and len(self._chat_paths) > 1:
+            return False, None
         if response.status_code >= 400:
             raise RemoteError(_status_problem(response.status_code, response.text))
         try:
-            return response.json()
+            return True, response.json()
         except ValueError:
             raise RemoteError(f"{self.url} answered with something that is not JSON") from None
 
     async def _streamed(
         self, client: httpx.AsyncClient, body: dict[str, Any], on_event: EventSink | None
     ) -> dict[str, Any] | None:
-        async with client.stream("POST", f"{self.url}/api/chat-stream", json=body) as response:
+        path = self._stream_paths[0]
+        async with client.stream("POST", f"{self.url}{path}", json=body) as response:
             if response.status_code in (404, 405):
                 return None
             if response.status_code >= 400:
                 text = (await response.aread()).decode(errors="replace")
                 raise RemoteError(_status_problem(response.status_code, text))
-            reader = StreamReader(on_event)
+            reader = StreamEvents(on_event)
             # Split on b"\n" only: `aiter_lines` also splits on U+2028 and friends, which
             # a server may leave raw inside JSON strings.
             pending = b""
@@ -182,7 +210,7 @@ class RemoteAgent:
                 for raw in lines:
                     reader.feed(raw.decode(errors="replace"))
             reader.feed(pending.decode(errors="replace"))
-            return reader.message()
+            return reader.reader.message()
 
     # -- the reply -----------------------------------------------------------------------
 

@@ -123,7 +123,14 @@ class ModelRound:
     n: int
 
 
-TurnEvent = TextDelta | ToolStarted | ToolFinished | ModelRound
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A status line from a remote server while it works (`intermittent_update`)."""
+
+    text: str
+
+
+TurnEvent = TextDelta | ToolStarted | ToolFinished | ModelRound | StatusUpdate
 EventSink = Callable[[TurnEvent], None]
 
 
