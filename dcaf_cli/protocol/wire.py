@@ -126,10 +126,13 @@ def parse_messages(messages: Sequence[Mapping[str, Any] | WireMessage]) -> list[
 
 def session_message(messages: Sequence[WireMessage]) -> WireMessage | None:
     """The message that carries the session: the most recent one, of any role, with a
-    `data.session` object. An empty one counts (DCAF skips it and looks further back,
-    which brings back a session that a turn had emptied)."""
+    `data.session` object, as DCAF reads it. DCAF skips every empty `{}` (its models put
+    one in each message); we skip those of user messages only. An assistant message's
+    `{}` is a session that its turn emptied, and stays empty (DCAF would bring back an
+    older one)."""
     for message in reversed(messages):
-        if message.data.session is not None:
+        session = message.data.session
+        if session or (session is not None and message.role == "assistant"):
             return message
     return None
 

@@ -1,0 +1,104 @@
+"""`dcaf serve` in subprocesses on free loopback ports, as a DCAF client meets it.
+
+`servers` starts, once for the suite, the deploy example (an agent with tools, one of
+which needs approval), a custom agent function, and an agent that answers with its
+context; each is a real `dcaf serve` process, reached over HTTP and WebSocket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+HERE = Path(__file__).parent
+DCAF = Path(sys.executable).parent / "dcaf"
+AGENTS = {
+    "deploy": "deploy",
+    "function": str(HERE / "agents" / "function_agent.py"),
+    "context": str(HERE / "agents" / "context_agent.py"),
+}
+STARTUP_DEADLINE = 60.0  # a loaded machine starts Python slowly; polling, not sleeping
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _clean_env(home: Path) -> dict[str, str]:
+    dropped = ("DCAF_SESSION_SECRET", "DCAF_APPROVAL_KEY", "DCAF_APPROVAL_LEDGER", "DCAF_MODEL")
+    env = {k: v for k, v in os.environ.items() if k not in dropped and "PROXY" not in k.upper()}
+    env.update(HOME=str(home), DCAF_HOME=str(home / "dcaf"), NO_PROXY="127.0.0.1")
+    return env
+
+
+@contextlib.contextmanager
+def dcaf_serve(spec: str, home: Path) -> Iterator[str]:
+    """`dcaf serve SPEC` on a free port; its base URL once `/health` answers."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(DCAF), "serve", spec, "--port", str(port)],
+        env=_clean_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_DEADLINE
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"dcaf serve {spec} exited: {process.stderr.read()!r}")  # type: ignore[union-attr]
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/health", timeout=2, trust_env=False).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"dcaf serve {spec} did not answer /health")
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    home = tmp_path_factory.mktemp("serve-home")
+    with contextlib.ExitStack() as stack:
+        yield {name: stack.enter_context(dcaf_serve(spec, home)) for name, spec in AGENTS.items()}
+
+
+@pytest.fixture
+def http(servers: dict[str, str]) -> Iterator[dict[str, httpx.Client]]:
+    with contextlib.ExitStack() as stack:
+        yield {
+            name: stack.enter_context(httpx.Client(base_url=url, timeout=30, trust_env=False))
+            for name, url in servers.items()
+        }
+
+
+def post(client: httpx.Client, body: Any, path: str = "/api/chat") -> httpx.Response:
+    return client.post(path, json=body)
+
+
+def events(client: httpx.Client, body: Any, path: str = "/api/chat-stream") -> list[Any]:
+    with client.stream("POST", path, json=body) as response:
+        assert response.status_code == 200, response.read()
+        return [json.loads(line) for line in response.iter_lines() if line.strip()]
