@@ -112,6 +112,8 @@ class ChatService:
             "session": chat.session,
             "tool_calls": [],
             "executed_tool_calls": [],
+            "approvals": [],
+            "executed_approvals": [],
             "error": error,
         }
         self._sign_session(data)
