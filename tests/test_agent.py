@@ -739,3 +739,31 @@ def test_an_empty_spec_is_the_offline_model_and_use_model_switches() -> None:
     agent.run([user("view cart")])
     assert agent.model_name == "recording"
     assert len(recording.requests) == 2  # the choice of tool, then the reply
+
+
+def test_a_custom_function_proposes_calls_and_gets_the_approved_ones() -> None:
+    """DCAF's `AgentResult.pending_tools`: the function proposes, the user decides, and
+    the function gets the approved calls in `context["approved_tool_calls"]`."""
+    seen: list[dict[str, Any]] = []
+
+    def pods(messages: list[dict[str, Any]], context: dict[str, Any]) -> AgentResult:
+        seen.append(context)
+        if "approved_tool_calls" in context:
+            return AgentResult(text=f"ran {len(context['approved_tool_calls'])}")
+        proposals = [
+            {"id": "p-1", "name": "delete_pod", "input": {"name": "a"}},
+            PendingToolCall("p-2", "delete_pod", {"name": "b"}, "Delete a pod"),
+        ]
+        return AgentResult(text="approve?", pending_tools=proposals)
+
+    async def decide(pending: list[PendingToolCall]) -> list[Decision]:
+        assert [p.id for p in pending] == ["p-1", "p-2"]
+        return [Decision("p-1", True), Decision("p-2", False, "no")]
+
+    outcome = asyncio.run(
+        complete_turn(FunctionAgent(pods), [], {"role": "user", "content": "go"}, Session(), decide)
+    )
+    assert outcome.response.text == "ran 1"
+    assert seen[1]["approved_tool_calls"] == [
+        {"id": "p-1", "name": "delete_pod", "input": {"name": "a"}}
+    ]

@@ -70,8 +70,9 @@ def test_replayed_approval_does_not_run_twice(clients: dict[str, httpx.Client]) 
             f"refused to run execute_deployment (offline-1): {ALREADY_USED} "
             "(a proposal is decided once; ask again)"
         )
-    # And carrying the session the execution produced: that one no longer verifies.
-    replay = decision(history, paused, session={})
+    # And carrying another session state (say, one the execution produced): that one
+    # does not verify.
+    replay = decision(history, paused, session={"deployment": None})
     response = http.post("/api/chat", json={"messages": replay})
     assert response.status_code == 403
     assert "another session state" in response.json()["error"]

@@ -158,6 +158,15 @@ def pending_decisions(messages: Sequence[WireMessage]) -> list[WireToolCall]:
     return [c for c in messages[-1].data.tool_calls if c.decided]
 
 
+def approved_calls(messages: Sequence[WireMessage]) -> list[dict[str, Any]]:
+    """The calls the last message approves, as DCAF hands them to a custom function."""
+    return [
+        {"id": c.id, "name": c.name, "input": dict(c.input)}
+        for c in pending_decisions(messages)
+        if c.execute
+    ]
+
+
 def to_model_messages(messages: Sequence[WireMessage]) -> list[Message]:
     """The conversation as the model sees it: text, and the tool calls each reply made."""
     out: list[Message] = []

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from dcaf_cli.models.base import Model, ModelOptions
-from dcaf_cli.protocol.wire import WireMessage, incoming_session, parse_messages
+from dcaf_cli.protocol.wire import WireMessage, approved_calls, incoming_session, parse_messages
 from dcaf_cli.runtime.interceptors import Interceptors, as_list
 from dcaf_cli.runtime.platform import run_context
 from dcaf_cli.runtime.recorded import recorded
@@ -215,7 +215,14 @@ class FunctionAgent(_LocalAgent):
         on_event: EventSink | None,
         options: TurnOptions | None,
     ) -> AgentResponse:
-        plain = [m.model_dump(exclude_defaults=True) for m in wire]
+        # `role` and `content` always, as DCAF hands them over; the rest when set.
+        plain = [
+            {"role": m.role, "content": m.content, **m.model_dump(exclude_defaults=True)}
+            for m in wire
+        ]
+        approved = approved_calls(wire)
+        if approved:  # as DCAF passes them; over HTTP only calls the server proposed
+            context = {**context, "approved_tool_calls": approved}
         args: tuple[Any, ...] = (plain, context, live) if self.wants_session else (plain, context)
 
         async def call() -> AgentResponse:
@@ -232,11 +239,28 @@ class FunctionAgent(_LocalAgent):
         if isinstance(result, AgentResult):
             if result.session is not None:
                 live.replace_all(result.session)
-            return AgentResponse(result.text, live, data=dict(result.data))
+            pending = [_pending(p) for p in result.pending_tools]
+            return AgentResponse(
+                result.text, live, pending_tool_calls=pending, data=dict(result.data)
+            )
         raise TypeError(
             f"agent function {self.name} returned {type(result).__name__}; "
             "return AgentResult or str"
         )
+
+
+def _pending(call: Any) -> PendingToolCall:
+    """A call a function proposes: a PendingToolCall, or one shaped like DCAF's."""
+    if isinstance(call, PendingToolCall):
+        return call
+    get = (
+        call.get
+        if isinstance(call, Mapping)
+        else lambda name, default=None: getattr(call, name, default)
+    )
+    return PendingToolCall(
+        str(get("id")), str(get("name")), dict(get("input") or {}), str(get("description") or "")
+    )
 
 
 # -- one whole user turn ---------------------------------------------------------------

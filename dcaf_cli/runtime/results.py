@@ -89,11 +89,18 @@ class Decision:
 
 @dataclass(slots=True)
 class AgentResult:
-    """What a custom agent function may return (a plain string works too)."""
+    """What a custom agent function may return (a plain string works too).
+
+    `pending_tools` are calls the function asks the user to approve (`PendingToolCall`s,
+    or anything with `id`, `name`, `input` and perhaps `description`, as DCAF's
+    `ToolApproval`); the calls the user then approves reach the function in
+    `context["approved_tool_calls"]`, and the function runs them.
+    """
 
     text: str = ""
     session: dict[str, Any] | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    pending_tools: list[Any] = field(default_factory=list)
 
 
 # -- events a UI can follow while a turn runs ------------------------------------------

@@ -124,20 +124,12 @@ class ChatService:
 
     def context_for(self, chat: ChatInput) -> dict[str, Any]:
         """The agent's `context`, as DCAF gives it: a custom function gets the last user
-        message's `platform_context` and the calls its latest message approved (those
-        that verified); an agent with tools also gets the request's top-level fields."""
-        if not isinstance(self.agent, FunctionAgent):
-            return {**chat.context, **chat.platform}
-        context = dict(chat.platform)
-        last = chat.messages[-1]
-        approved = [
-            {"id": c.id, "name": c.name, "input": c.input}
-            for c in last.data.tool_calls
-            if c.execute and last.role == "user"
-        ]
-        if approved:
-            context["approved_tool_calls"] = approved
-        return context
+        message's `platform_context` (and, from `FunctionAgent`, the calls the latest
+        message approves: `prepare` let through only those this server proposed); an
+        agent with tools also gets the request's top-level fields."""
+        if isinstance(self.agent, FunctionAgent):
+            return dict(chat.platform)
+        return {**chat.context, **chat.platform}
 
     def _run(self, chat: ChatInput, on_event: EventSink | None) -> AgentResponse:
         turn = self.agent.arun(

@@ -8,7 +8,6 @@ context; each is a real `dcaf serve` process, reached over HTTP and WebSocket.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import subprocess
@@ -16,7 +15,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -92,13 +90,3 @@ def http(servers: dict[str, str]) -> Iterator[dict[str, httpx.Client]]:
             name: stack.enter_context(httpx.Client(base_url=url, timeout=30, trust_env=False))
             for name, url in servers.items()
         }
-
-
-def post(client: httpx.Client, body: Any, path: str = "/api/chat") -> httpx.Response:
-    return client.post(path, json=body)
-
-
-def events(client: httpx.Client, body: Any, path: str = "/api/chat-stream") -> list[Any]:
-    with client.stream("POST", path, json=body) as response:
-        assert response.status_code == 200, response.read()
-        return [json.loads(line) for line in response.iter_lines() if line.strip()]

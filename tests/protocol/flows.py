@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 from dcaf_schema import check_message
+
+
+def events(client: httpx.Client, body: Any, path: str = "/api/chat-stream") -> list[Any]:
+    """POST to a stream endpoint; its NDJSON events."""
+    with client.stream("POST", path, json=body) as response:
+        assert response.status_code == 200, response.read()
+        return [json.loads(line) for line in response.iter_lines() if line.strip()]
 
 
 def user(content: str, **data: Any) -> dict[str, Any]:

@@ -9,9 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import events
 from dcaf_schema import check_event, to_dcaf
-from flows import ask, deployed, pause_deployment, user
+from flows import ask, deployed, events, pause_deployment, user
 
 
 def legacy(call: dict[str, Any], **decision: Any) -> dict[str, Any]:

@@ -9,9 +9,8 @@ import json
 from typing import Any
 
 import httpx
-from conftest import events
 from dcaf_schema import check_event, check_message, to_dcaf
-from flows import ask, pause_deployment, user
+from flows import ask, events, pause_deployment, user
 
 FIELDS = {"thread_id": "t-1", "tenant_id": "acme", "source": "help-desk"}
 
