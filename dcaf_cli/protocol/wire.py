@@ -143,14 +143,6 @@ def incoming_session(messages: Sequence[WireMessage]) -> dict[str, Any] | None:
     return carrier.data.session if carrier is not None else None
 
 
-def platform_context(messages: Sequence[WireMessage]) -> dict[str, Any]:
-    """The last user message's `platform_context` (empty when it has none)."""
-    for message in reversed(messages):
-        if message.role == "user":
-            return dict(message.platform_context or {})
-    return {}
-
-
 def pending_decisions(messages: Sequence[WireMessage]) -> list[WireToolCall]:
     """Approval decisions in the last message, if it is a user message that carries any."""
     if not messages or messages[-1].role != "user":

@@ -25,7 +25,7 @@ def run_context(context: Mapping[str, Any] | None, wire: Sequence[WireMessage]) 
         merged.update(nested)
     for message in reversed(wire):
         if message.role == "user":
-            given = (message.model_extra or {}).get(PLATFORM_CONTEXT)
+            given = message.platform_context
             if isinstance(given, Mapping):
                 merged.update(given)
             break

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from dcaf_cli.protocol.approvals import Folded, fold
-from dcaf_cli.protocol.wire import ChatRequest, WireMessage, platform_context, session_message
+from dcaf_cli.protocol.wire import ChatRequest, WireMessage, session_message
 from dcaf_cli.session.session import Session
 from dcaf_cli.session.text import kind, validation_problems
 
@@ -39,8 +39,7 @@ MISSING_MESSAGES = "'messages' field missing from request body"  # DCAF's words,
 @dataclass(slots=True)
 class ChatInput:
     """A checked request: the messages (in the runtime's shape, see `approvals.fold`), the
-    session they carry, the request's other top-level fields, the last user message's
-    `platform_context`.
+    session they carry, the request's other top-level fields.
 
     `session` stays as it came (a failed turn returns it); `live` is the Session the turn
     runs on (a copy); `session_signature` is the one sent with it.
@@ -50,7 +49,6 @@ class ChatInput:
     session: dict[str, Any]
     context: dict[str, Any]
     live: Session
-    platform: dict[str, Any]
     folded: Folded
     session_signature: object = None
 
@@ -154,7 +152,6 @@ def parse_chat(value: Any) -> ChatInput:
         session,
         request.context,
         live,
-        platform_context(request.messages),
         folded,
         extra.get("session_signature"),
     )

@@ -123,13 +123,12 @@ class ChatService:
         return Reply(message, encode(message))
 
     def context_for(self, chat: ChatInput) -> dict[str, Any]:
-        """The agent's `context`, as DCAF gives it: a custom function gets the last user
-        message's `platform_context` (and, from `FunctionAgent`, the calls the latest
-        message approves: `prepare` let through only those this server proposed); an
-        agent with tools also gets the request's top-level fields."""
-        if isinstance(self.agent, FunctionAgent):
-            return dict(chat.platform)
-        return {**chat.context, **chat.platform}
+        """The agent's `context`, as DCAF gives it: an agent with tools gets the request's
+        top-level fields, a custom function none of them. Both then get the last user
+        message's `platform_context` on top (`run_context`), and a function the calls
+        the latest message approves (`FunctionAgent`; `prepare` let through only those
+        this server proposed)."""
+        return {} if isinstance(self.agent, FunctionAgent) else dict(chat.context)
 
     def _run(self, chat: ChatInput, on_event: EventSink | None) -> AgentResponse:
         turn = self.agent.arun(
