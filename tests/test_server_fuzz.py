@@ -221,9 +221,9 @@ def test_a_mutated_approval_runs_nothing_but_the_proposal(
         event(f"status {response.status_code}")
         check_answer(response, "/api/chat")
     assert RUNS[runs:] in ([], [proposed_with])
-    # The decision's own call changed (an empty session in a user message is no session:
-    # the one the history carries, the proposal's, is read instead).
-    if index == -1 and path[-1] in ("name", "input", "session") and value != {}:
+    # The decision's own call changed (a user message's empty or null session is no
+    # session: the one the history carries, the proposal's, is read instead).
+    if index == -1 and path[-1] in ("name", "input", "session") and value not in ({}, None):
         assert RUNS[runs:] == []
 
 
