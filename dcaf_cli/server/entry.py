@@ -226,6 +226,7 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
                     log_level=level,
                     timeout_graceful_shutdown=grace,
                     access_log=access_log,
+                    ws_max_size=options.max_body_bytes,  # a WebSocket request is a body too
                 )
             )
         else:
@@ -239,6 +240,7 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
                     log_level=level,
                     timeout_graceful_shutdown=grace,
                     access_log=access_log,
+                    ws_max_size=options.max_body_bytes,  # a WebSocket request is a body too
                 )
             )
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from dcaf_schema import check_event, check_message
 from flows import pause_deployment, user
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 
@@ -108,3 +108,14 @@ def test_a_page_from_another_origin_cannot_open_it(servers: dict[str, str]) -> N
     port = servers["function"].rsplit(":", 1)[1]
     with connect(url, origin=f"http://127.0.0.1:{port}") as same:
         assert turn(same, {"messages": [user("hi")]})[-1]["type"] == "done"
+
+
+def test_a_message_over_the_body_limit_closes_the_socket(servers: dict[str, str]) -> None:
+    """`--max-body` (4 MiB by default) bounds a WebSocket message as it bounds a body."""
+    huge = json.dumps({"messages": [user("x" * (5 * 1024 * 1024))]})
+    with connect(ws_url(servers["function"]), max_size=None) as connection:
+        connection.send(huge)
+        with pytest.raises(ConnectionClosed) as closed:
+            connection.recv(timeout=60)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009  # message too big
