@@ -127,5 +127,5 @@ def test_installed_tools_json(work: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert [t["name"] for t in json.loads(proc.stdout)] == [
-        "add_to_cart", "view_cart", "clear_cart", "checkout"
+        "add_to_cart", "remove_from_cart", "view_cart", "clear_cart", "checkout"
     ]  # fmt: skip

@@ -198,7 +198,13 @@ def test_request_sees_messages_tools_and_context() -> None:
     assert first.context == {"tenant": "acme"}
     assert first.messages == [{"role": "user", "content": "view cart"}]
     assert first.get_latest_user_message() == "view cart"
-    assert [t.name for t in first.tools] == ["add_to_cart", "view_cart", "clear_cart", "checkout"]
+    assert [t.name for t in first.tools] == [
+        "add_to_cart",
+        "remove_from_cart",
+        "view_cart",
+        "clear_cart",
+        "checkout",
+    ]
     assert isinstance(first.session, Session)
 
 

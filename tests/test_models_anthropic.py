@@ -316,6 +316,7 @@ def test_recorded_shop_conversation_ends_like_the_offline_run(
     assert alternates(last["messages"])
     assert [t["name"] for t in last["tools"]] == [
         "add_to_cart",
+        "remove_from_cart",
         "view_cart",
         "clear_cart",
         "checkout",

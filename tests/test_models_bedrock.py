@@ -377,7 +377,7 @@ def test_recorded_shop_conversation_ends_like_the_offline_run(server: FakeBedroc
     last = server.bodies[-1]
     assert alternates(last["messages"])
     tools = [t["toolSpec"]["name"] for t in last["toolConfig"]["tools"]]
-    assert tools == ["add_to_cart", "view_cart", "clear_cart", "checkout"]
+    assert tools == ["add_to_cart", "remove_from_cart", "view_cart", "clear_cart", "checkout"]
     assert "session" not in str(last["toolConfig"])  # injected by the runtime
     tool_result = last["messages"][-1]["content"][0]["toolResult"]
     assert tool_result["toolUseId"] == "tu_2"

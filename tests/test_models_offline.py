@@ -88,7 +88,7 @@ def test_a_slash_call_to_an_unknown_tool_lists_the_tools() -> None:
     assert reply.tool_calls == []
     assert reply.text == (
         "There is no tool named 'nope'. I match what you type to a tool. Try one of: "
-        "/add_to_cart, /view_cart, /clear_cart, /checkout (or /help)."
+        "/add_to_cart, /remove_from_cart, /view_cart, /clear_cart, /checkout (or /help)."
     )
 
 
@@ -258,7 +258,7 @@ def test_anything_else_gets_the_menu() -> None:
     assert reply.tool_calls == []
     assert reply.text == (
         "I match what you type to a tool. Try one of: "
-        "/add_to_cart, /view_cart, /clear_cart, /checkout (or /help)."
+        "/add_to_cart, /remove_from_cart, /view_cart, /clear_cart, /checkout (or /help)."
     )
     assert ask("", SHOP).text == reply.text
 

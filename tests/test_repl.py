@@ -86,7 +86,10 @@ def test_cart_conversation_shows_calls_diffs_and_saves(cart: Path) -> None:
     # A second run picks the conversation up from the file.
     second = repl("shop", cart, ["what's in my cart?", "checkout"])
     out = second.output
-    assert "1 key · 2 turns · tools: add_to_cart, view_cart, clear_cart, checkout" in out
+    assert (
+        "1 key · 2 turns · tools: add_to_cart, remove_from_cart, view_cart, clear_cart, checkout"
+        in out
+    )
     assert "- 2x widget" in out
     assert "- 3x gadget" in out
     assert "Total: 5 items" in out

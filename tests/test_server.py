@@ -82,7 +82,7 @@ def test_seed_response_format(client: Any) -> None:
 def test_seed_request_format_round_trips_the_session(client: Any) -> None:
     reply = chat(client("shop"), [user("add 1 Widget", SEED_SESSION)])
     assert reply["data"]["session"] == {
-        "cart": [{"item": "Widget", "quantity": 2}, {"item": "Widget", "quantity": 1}],
+        "cart": [{"item": "Widget", "quantity": 3}],  # items match whatever their case
         "user_preference": "dark_mode",
     }
 

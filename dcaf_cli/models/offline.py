@@ -17,6 +17,9 @@ How it answers, in order:
    singular ("2 widgets" -> "widget"). If a required argument is still missing, the call
    is sent anyway with `ask_missing`, and the runtime asks the user.
 4. Anything else gets a short list of what it can do.
+
+Words are Unicode words (`crème brûlée`, `🍕`), and a request of several lines (a pasted
+list) is one request per line: a call for each line that names a tool.
 """
 
 from __future__ import annotations
@@ -40,9 +43,13 @@ _STOP = """a an the to of in on for my me i please can could would you it is are
     and or with from at by as what whats what's show tell give some any do does want like
     now then there here your our we us all"""
 STOPWORDS = frozenset(_STOP.split())
-# Words, numbers (a version like 1.4.2 stays one word), quoted text, and `=`.
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*|-?\d+(?:\.\d+)*|\"[^\"]*\"|'[^']*'|=")
+# Words in any script, numbers (a version like 1.4.2 stays one word), quoted text, `=`,
+# and runs of symbols such as emoji (they name things too: "3 🍕").
+_WORD = re.compile(
+    r"[^\W\d_][\w'-]*|-?\d+(?:\.\d+)*|\"[^\"]*\"|'[^']*'|=|[^\w\s\"'=.,;:!?()\[\]{}]+"
+)
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_COUNTED_PARTS = re.compile(r"\s+(?:and|&|,)\s+(?=-?\d)|,\s*(?=-?\d)")  # "..., and 2 more"
 _SEPARATORS = frozenset({"is", "=", "to"})  # `X is Y`: X and Y fill two string slots
 
 
@@ -57,7 +64,7 @@ def _norm(word: str) -> str:
 
 def _vocabulary(spec: ToolSpec) -> set[str]:
     words = set(re.split(r"[_\W]+", spec.name.lower()))
-    words |= {_norm(w) for w in re.findall(r"[A-Za-z]+", spec.description)}
+    words |= {_norm(w) for w in re.findall(r"[^\W\d_]+", spec.description)}
     for pname, prop in spec.parameters.get("properties", {}).items():
         words |= set(re.split(r"[_\W]+", pname.lower()))
         words |= {_norm(str(c)) for c in prop.get("enum", [])}
@@ -79,10 +86,27 @@ class OfflineModel:
         last = request.messages[-1] if request.messages else Message("user", "")
         if last.role == "tool":
             return ModelReply(text=_tool_outputs(request.messages))
-        text = last.content.strip()
+        lines = [line.strip() for line in last.content.splitlines() if line.strip()]
+        if len(lines) > 1:
+            return self._each_line(lines, request.tools)
+        return self._one(last.content.strip(), request.tools)
+
+    def _one(self, text: str, tools: list[ToolSpec]) -> ModelReply:
         if split_slash(text):
-            return self._slash(text, request.tools)
-        return self._free_text(text, request.tools)
+            return self._slash(text, tools)
+        return self._free_text(text, tools)
+
+    def _each_line(self, lines: list[str], tools: list[ToolSpec]) -> ModelReply:
+        """A pasted list: each line is its own request; the lines that name no tool are
+        left out (and if none does, the menu)."""
+        replies = [self._one(line, tools) for line in lines]
+        calls = [
+            ToolCall(f"offline-{n}", call.name, call.arguments)
+            for n, call in enumerate((c for r in replies for c in r.tool_calls), 1)
+        ]
+        if not calls:
+            return ModelReply(text=_menu(tools))
+        return ModelReply(tool_calls=calls, ask_missing=any(r.ask_missing for r in replies))
 
     def _slash(self, text: str, tools: list[ToolSpec]) -> ModelReply:
         name = (split_slash(text) or ("", ""))[0]
@@ -93,6 +117,26 @@ class OfflineModel:
         return ModelReply(tool_calls=[ToolCall("offline-1", spec.name, call.arguments)])
 
     def _free_text(self, text: str, tools: list[ToolSpec]) -> ModelReply:
+        """One call, or one per counted part: "add 3 pizzas and 2 crème brûlée" is two
+        calls of the tool the first part names."""
+        first, *more = _COUNTED_PARTS.split(text)
+        reply = self._best_call(first, tools)
+        if not more or len(reply.tool_calls) != 1:
+            return reply
+        spec = next(t for t in tools if t.name == reply.tool_calls[0].name)
+        if "integer" not in _param_types(spec).values():
+            return self._best_call(text, tools)  # nothing is counted: the text is one request
+        calls = [reply.tool_calls[0]]
+        for n, part in enumerate(more, 2):
+            calls.append(
+                ToolCall(f"offline-{n}", spec.name, fill_arguments(spec, _WORD.findall(part)))
+            )
+        missing = any(
+            r not in c.arguments for c in calls for r in spec.parameters.get("required", [])
+        )
+        return ModelReply(tool_calls=calls, ask_missing=missing)
+
+    def _best_call(self, text: str, tools: list[ToolSpec]) -> ModelReply:
         words = _WORD.findall(text)
         wanted = {_norm(w) for w in words} - STOPWORDS
         # Most shared words wins; among equals, the call missing fewest required arguments
@@ -162,9 +206,10 @@ def _fill_numbers(
         is_int = _json_type(props[pname]) == "integer"
         arguments[pname] = int(float(words[i])) if is_int else float(words[i])
         used.add(i)
-        # "2 widgets": the counted noun is singular as an item name.
-        if i + 1 < len(words) and float(words[i]) != 1:
-            words[i + 1] = _singular(words[i + 1])
+        # "2 widgets", "3 🍕 pizzas": the counted noun is singular as an item name.
+        noun = next((j for j in range(i + 1, len(words)) if words[j][:1].isalpha()), None)
+        if noun is not None and float(words[i]) != 1:
+            words[noun] = _singular(words[noun])
 
 
 def _singular(word: str) -> str:
