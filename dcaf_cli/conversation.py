@@ -60,7 +60,7 @@ class TurnReport:
         (so a redacted `diff` no longer rebuilds the file's data: that is what --reveal is for).
         """
         from dcaf_cli.session.diff import to_patch
-        from dcaf_cli.session.redact import redact
+        from dcaf_cli.session.redact import redact, redact_arguments
 
         patch = to_patch(self.changes)
         calls = [c.to_wire() for c in self.executed]
@@ -72,7 +72,7 @@ class TurnReport:
                 else op
                 for op, change in zip(patch, self.changes, strict=True)
             ]
-            calls = [redact(call) for call in calls]
+            calls = [{**redact(c), "input": redact_arguments(c["input"])} for c in calls]
             reply, typed = redact(reply), redact(typed)
         return {
             "input": typed,

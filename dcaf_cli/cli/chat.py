@@ -185,14 +185,11 @@ def start_chat(settings: ChatSettings) -> ExitStatus:
 
 
 def _interactive(conversation: Conversation, settings: ChatSettings) -> ExitStatus:
-    from prompt_toolkit.history import FileHistory
-
     from dcaf_cli.repl.app import Repl, make_prompt_session
+    from dcaf_cli.repl.history import PrivateHistory
     from dcaf_cli.settings import history_file
 
-    history = history_file()
-    history.parent.mkdir(parents=True, exist_ok=True)
-    prompt = make_prompt_session(history=FileHistory(str(history)))
+    prompt = make_prompt_session(history=PrivateHistory(history_file()))
     repl = Repl(
         conversation, prompt, Console(), reveal=settings.reveal, debug=settings.debug,
         sessions=session_source(settings),

@@ -17,6 +17,10 @@ from dcaf_cli.session.text import visible_controls
 def render_arguments(
     arguments: dict[str, object], *, reveal: bool = False, width: int = 60
 ) -> Text:
+    if not reveal:  # the one rule: an argument naming a secret key hides the values beside it
+        from dcaf_cli.session.redact import redact_arguments
+
+        arguments = redact_arguments(arguments)
     parts = [
         f"{k}={short_json(v, width=width, reveal=reveal, key=k)}" for k, v in arguments.items()
     ]
@@ -63,9 +67,9 @@ def is_rejected(call: ExecutedToolCall) -> bool:
 
 
 def _redact_text(text: str) -> str:
-    from dcaf_cli.session.redact import redact
+    from dcaf_cli.session.redact import redact_text
 
-    return str(redact(text))
+    return redact_text(text)
 
 
 def format_duration(ms: float) -> str:

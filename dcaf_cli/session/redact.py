@@ -2,7 +2,10 @@
 
 A value is secret when its key looks like one (`password`, `api_key`, `token`, ...) or the
 value itself looks like a credential (`sk-…`, `AKIA…`, `ghp_…`, a JWT, a private key).
-Redaction changes only what is shown; the data itself is never altered.
+The one rule holds in every view: in data (by key), in text (`password=hunter2`,
+`password: hunter2`, `password is hunter2`) and in a call's arguments, where an argument
+naming a secret key (`remember(key="password", value="hunter2")`) hides the values beside
+it. Redaction changes only what is shown; the data itself is never altered.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ SECRET_VALUE = re.compile(
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----)"
 )
 MASK = "‹redacted›"
+# `name=value`, `name: value`, `name is value`: the value is hidden when the name is secret.
+_NAMED_VALUE = re.compile(r"""([A-Za-z_][\w-]*)(\s*[=:]\s*|\s+is\s+)("[^"]*"|'[^']*'|[^\s,;]+)""")
 
 
 def is_secret_key(key: object) -> bool:
@@ -50,12 +55,49 @@ def redact(value: Any, key: object = None) -> Any:
     if key is not None and is_secret_key(key) and value not in (None, "", [], {}):
         return MASK
     if isinstance(value, str):
-        return SECRET_VALUE.sub(lambda m: m.group(0)[:4] + "…" + MASK, value)
+        return redact_text(value)
     if isinstance(value, dict):
         return {k: redact(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
+
+
+def redact_text(text: str) -> str:
+    """`text` with credential-like values and the values of secret names masked."""
+    text = SECRET_VALUE.sub(lambda m: m.group(0)[:4] + "…" + MASK, text)
+    text = _NAMED_VALUE.sub(_mask_named, text)
+    if text.lstrip().startswith("/"):  # a typed call: `/remember password hunter2`
+        text = _POSITIONAL.sub(lambda m: f"{m[1]}{MASK}" if is_secret_key(m[3]) else m[0], text)
+    return text
+
+
+_POSITIONAL = re.compile(r"""(\s(["']?)([A-Za-z_][\w-]*)\2\s+)(?!‹)("[^"]*"|'[^']*'|\S+)""")
+
+
+def _mask_named(match: re.Match[str]) -> str:
+    name, separator, value = match.groups()
+    return f"{name}{separator}{MASK}" if is_secret_key(name) and MASK not in value else match[0]
+
+
+def redact_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A call's arguments for display: by key, and, when one argument names a secret key
+    (`key="password"`), every other text argument too."""
+    shown: dict[str, Any] = redact(arguments)
+    if any(is_secret_key(v) for v in arguments.values()):
+        shown = {
+            k: MASK if isinstance(v, str) and not is_secret_key(v) else v for k, v in shown.items()
+        }
+    return shown
+
+
+def mentions_secret(text: str) -> bool:
+    """Whether `text` (a line typed at the prompt) holds what a view would hide: a
+    credential, or a secret name followed by anything (`/remember password hunter2`)."""
+    if SECRET_VALUE.search(text) or redact_text(text) != text:
+        return True
+    words = re.findall(r"[A-Za-z_][\w-]*|\S+", text)
+    return any(is_secret_key(word) for word in words[:-1])
 
 
 def secret_paths(value: Any, path: Path = ()) -> list[str]:
