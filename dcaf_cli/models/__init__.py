@@ -52,7 +52,28 @@ def find_provider(spec: str) -> Provider:
         if provider.prefix == prefix:
             return provider
     known = ", ".join(f"{p.prefix}" + ("" if p.prefix == "offline" else ":…") for p in PROVIDERS)
-    raise UsageError(f"unknown model {spec!r}", hint=f"use one of: {known}")
+    guess = _provider_guess(spec)
+    hint = f"did you mean {guess}? " if guess else ""
+    raise UsageError(f"unknown model {spec!r}", hint=f"{hint}use one of: {known}")
+
+
+# Model names that say their provider: `gpt-4o` is `openai:gpt-4o`.
+_FAMILIES = (
+    (("gpt-", "o1", "o3", "o4", "chatgpt"), "openai"),
+    (("claude",), "anthropic"),
+    (("llama", "qwen", "mistral", "gemma", "phi", "deepseek"), "ollama"),
+    (("anthropic.", "amazon.", "meta.", "us.", "eu."), "bedrock"),
+)
+
+
+def _provider_guess(spec: str) -> str | None:
+    if ":" in spec and spec.split(":", 1)[0] in {p.prefix for p in PROVIDERS}:
+        return None
+    name = spec.lower()
+    for starts, prefix in _FAMILIES:
+        if name.startswith(starts):
+            return f"{prefix}:{spec}"
+    return None
 
 
 def resolve_model(spec: str, options: ModelOptions | None = None) -> Model:

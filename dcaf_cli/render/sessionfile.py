@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from dcaf_cli.render.session import render_facts, render_session_tree
-from dcaf_cli.render.text import literal
+from dcaf_cli.render.text import literal, plural
 from dcaf_cli.store.approvals import standing
 from dcaf_cli.store.sessionfile import SessionFile
 
@@ -54,11 +54,14 @@ def render_file(
 def render_validation(result: Validation, source: str) -> RenderableType:
     """The verdict on one line, then one line per problem, warning and note."""
     doc = result.doc
-    summary = f"revision {doc.revision}, {len(doc.turns)} turns, {len(doc.messages)} messages"
+    summary = (
+        f"revision {doc.revision}, {plural(len(doc.turns), 'turn')}, "
+        f"{plural(len(doc.messages), 'message')}"
+    )
     verdicts = {
         "valid": ("valid", "green"),
-        "warnings": (f"valid, {_count(result.warnings, 'warning')}", "yellow"),
-        "invalid": (f"invalid, {_count(result.problems, 'problem')}", "bold red"),
+        "warnings": (f"valid, {plural(len(result.warnings), 'warning')}", "yellow"),
+        "invalid": (f"invalid, {plural(len(result.problems), 'problem')}", "bold red"),
     }
     verdict, style = verdicts[result.verdict]
     lines = [Text.assemble(literal(f"{source}: "), (verdict, style), literal(f" ({summary})"))]
@@ -69,7 +72,3 @@ def render_validation(result: Validation, source: str) -> RenderableType:
     ):
         lines += [Text.assemble((f"{label}: ", style), literal(item)) for item in items]
     return Group(*lines)
-
-
-def _count(items: list[str], noun: str) -> str:
-    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"

@@ -25,3 +25,8 @@ def short_json(value: Any, *, width: int = 80, reveal: bool = False, key: object
     shown = value if reveal else redact(value, key)
     text = json.dumps(shown, ensure_ascii=False, separators=(", ", ": "))
     return cut(visible_controls(text), width)
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 turn`, `2 turns`, `0 keys`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -99,7 +99,7 @@ def render_pending(call: PendingToolCall, *, reveal: bool = False) -> Renderable
     rows.add_column(overflow="fold")
     rows.add_row("tool", literal(call.name))
     if call.description:
-        rows.add_row("does", literal(call.description))
+        rows.add_row("what", literal(call.description))
     for key, value in call.input.items():
         rows.add_row(literal(key), literal(short_json(value, width=200, reveal=reveal, key=key)))
     if call.missing:

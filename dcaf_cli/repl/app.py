@@ -18,7 +18,7 @@ from rich.text import Text
 
 from dcaf_cli.conversation import Conversation, TurnReport
 from dcaf_cli.errors import CredentialsError, DcafError, TurnCancelled, UsageError
-from dcaf_cli.render.text import literal
+from dcaf_cli.render.text import literal, plural
 from dcaf_cli.render.turn import render_notice
 from dcaf_cli.repl.approvals import InteractiveDecider
 from dcaf_cli.repl.commands import COMMANDS, run_command
@@ -61,7 +61,7 @@ class Repl:
         self.debug = debug
         self.sessions = sessions
         prompt.completer = ReplCompleter(
-            list(COMMANDS),
+            {name: command.help for name, command in COMMANDS.items()},
             lambda: self.conversation.agent.tools,
             self._session_keys,
             self._session_names,
@@ -174,7 +174,7 @@ class Repl:
         tools = ", ".join(t.name for t in c.agent.tools[:8])
         self.console.print(
             Text(
-                f"{_count(len(c.session), 'key')} · {_count(c.turns, 'turn')} · "
+                f"{plural(len(c.session), 'key')} · {plural(c.turns, 'turn')} · "
                 f"tools: {tools or '-'} · "
                 "/help for commands",
                 style="dim",
@@ -208,7 +208,7 @@ class Repl:
         parts = [
             str(c.path) if c.path else "(no file)",
             f"rev {c.revision}",
-            f"{c.turns} turns",
+            plural(c.turns, "turn"),
             c.agent.model_name,
             f"approvals: {approvals}",
         ]
@@ -231,10 +231,6 @@ class Repl:
             check()  # a local server that is not running: say so now
         agent.use_model(model)
         self.conversation.doc.meta["model"] = spec
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def make_prompt_session(**kwargs: Any) -> PromptSession[str]:

@@ -127,7 +127,11 @@ def _diff(repl: ReplContext, arg: str) -> bool:
 
 
 def _log(repl: ReplContext, arg: str) -> bool:
-    repl.console.print(render_log(repl.conversation.doc.turns))
+    if arg.strip() and not arg.strip().isdigit():
+        raise UsageError(f"usage: /log [N], where N is a number of turns (got {arg.strip()!r})")
+    turns = repl.conversation.doc.turns
+    last = int(arg) if arg.strip() else len(turns)
+    repl.console.print(render_log(turns[-last:] if last else []))
     return True
 
 
@@ -232,7 +236,7 @@ COMMANDS: dict[str, Command] = {
         Command("/tools", "", "the agent's tools and their arguments", _tools),
         Command("/session", "[KEY]", "the session data (or one value) as a tree", _session),
         Command("/diff", "[TURN]", "what a turn changed (default: the last)", _diff),
-        Command("/log", "", "every turn: time, input, tools, what changed", _log),
+        Command("/log", "[N]", "the last N turns (default all): input, tools, changes", _log),
         Command("/undo", "[N]", "reverse the last N turns (session and conversation)", _undo),
         Command("/get", "KEY", "show one value (KEY may be a path: cart[0].item)", _get),
         Command("/set", "KEY VALUE", "set a value (JSON where it parses, else text)", _set),

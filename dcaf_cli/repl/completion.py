@@ -1,9 +1,12 @@
 """Tab completion: slash commands, tool names, argument names and choices, session keys,
-and the names of saved sessions for `/switch`."""
+and the names of saved sessions for `/switch`.
+
+The menu shows what each is beside its name: a command's help, a tool's description, a
+parameter's type and whether it is required."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -17,12 +20,14 @@ KEY_COMMANDS = ("/get", "/set", "/del", "/session")
 class ReplCompleter(Completer):
     def __init__(
         self,
-        commands: Sequence[str],
+        commands: Sequence[str] | Mapping[str, str],  # names, or names and their help
         tools: Callable[[], Sequence[Tool[..., Any]]],
         session_keys: Callable[[], Iterable[str]],
         session_names: Callable[[], Iterable[str]] = tuple,
     ) -> None:
-        self.commands = commands
+        self.commands = (
+            dict(commands) if isinstance(commands, Mapping) else dict.fromkeys(commands, "")
+        )
         self.tools = tools
         self.session_keys = session_keys
         self.session_names = session_names
@@ -34,7 +39,7 @@ class ReplCompleter(Completer):
         if not text.startswith("/"):
             return
         if " " not in text:
-            names = [*self.commands, *(f"/{t.name}" for t in self.tools())]
+            names = {**self.commands, **{f"/{t.name}": t.description for t in self.tools()}}
             yield from _matching(text, names)
             return
         head, _, _ = text.partition(" ")
@@ -59,10 +64,19 @@ class ReplCompleter(Completer):
                 )
                 yield from _matching(word, choices)
             return
-        yield from _matching(word, [f"{p.name}=" for p in tool.params])
+        yield from _matching(
+            word,
+            {
+                f"{p.name}=": f"{p.json_type or 'any'}{'' if p.required else ', optional'}"
+                for p in tool.params
+            },
+        )
 
 
-def _matching(prefix: str, candidates: Iterable[str]) -> Iterable[Completion]:
+def _matching(prefix: str, candidates: Iterable[str] | Mapping[str, str]) -> Iterable[Completion]:
+    about = candidates if isinstance(candidates, Mapping) else {}
     for candidate in candidates:
         if candidate.startswith(prefix) and candidate != prefix:
-            yield Completion(candidate, start_position=-len(prefix))
+            yield Completion(
+                candidate, start_position=-len(prefix), display_meta=about.get(candidate) or None
+            )

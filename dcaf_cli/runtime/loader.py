@@ -72,8 +72,7 @@ def _import(target: str, spec: str) -> ModuleType:
         # The spec itself (or a package on its path) is missing, not something it imports.
         if exc.name and (target == exc.name or target.startswith(exc.name + ".")):
             raise AgentLoadError(
-                f"agent {spec!r}: no module named {exc.name!r}",
-                hint="give a file path (agents/shop.py) or an importable module",
+                f"agent {spec!r}: no module named {exc.name!r}", hint=_agent_hint(target)
             ) from None
         raise AgentLoadError(f"agent {spec!r} failed to import: {exc}") from exc
     except SyntaxError as exc:
@@ -83,6 +82,16 @@ def _import(target: str, spec: str) -> ModuleType:
     except Exception as exc:
         # One line, whatever the exception's message holds.
         raise AgentLoadError(f"agent {spec!r} failed to import: {exception_line(exc)}") from exc
+
+
+def _agent_hint(target: str) -> str:
+    """What to give instead: a near built-in name first, then the kinds of spec."""
+    import difflib
+
+    near = difflib.get_close_matches(target, list(SHORT_NAMES), n=1, cutoff=0.6)
+    guess = f"did you mean {near[0]}? " if near else ""
+    builtins = ", ".join(SHORT_NAMES)
+    return f"{guess}built-ins: {builtins}; or a file path (agents/shop.py) or an importable module"
 
 
 def _import_file(path: Path, spec: str) -> ModuleType:

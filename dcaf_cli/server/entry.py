@@ -30,6 +30,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -216,6 +217,7 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
             announce(
                 f"serving {agent.name} ({agent.model_name}) at {where}/api/chat (Ctrl-C stops)"
             )
+        logs = quiet_logging(level)
         if workers == 1:
             app = app_with(agent, options.max_body_bytes)
             run_uvicorn(
@@ -223,7 +225,7 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
                     app,
                     host=host,
                     port=port,
-                    log_level=level,
+                    log_config=logs,  # not log_level: it would bring back the start-up lines
                     timeout_graceful_shutdown=grace,
                     access_log=access_log,
                     ws_max_size=options.max_body_bytes,  # a WebSocket request is a body too
@@ -237,12 +239,25 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
                     workers=workers,
                     host=host,
                     port=port,
-                    log_level=level,
+                    log_config=logs,  # not log_level: it would bring back the start-up lines
                     timeout_graceful_shutdown=grace,
                     access_log=access_log,
                     ws_max_size=options.max_body_bytes,  # a WebSocket request is a body too
                 )
             )
+
+
+def quiet_logging(level: str) -> dict[str, Any]:
+    """uvicorn's logging, without its start-up chatter ("Started server process", a second
+    Ctrl-C hint): dcaf announces the server itself. Requests are still logged at `level`."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn.error"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.access"]["level"] = level.upper()
+    return config
 
 
 def app_with(agent: AgentLike, max_body_bytes: int) -> FastAPI:
