@@ -199,7 +199,7 @@ def test_a_missing_file(tmp_path: Path) -> None:
 def test_a_missing_module() -> None:
     message = load_error("no_such_agent_module_xyz")
     assert "no module named 'no_such_agent_module_xyz'" in message
-    assert "give a file path" in message
+    assert "or a file path (agents/shop.py)" in message
 
 
 def test_a_missing_module_in_a_package() -> None:

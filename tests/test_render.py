@@ -202,7 +202,7 @@ def test_pending_panels() -> None:
     approval = text(render_pending(PendingToolCall("1", "deploy", {"env": "prod"}, "Deploy it")))
     assert "approve this call?" in approval
     assert "tool deploy" in approval
-    assert "does Deploy it" in approval
+    assert "what Deploy it" in approval
     assert 'env  "prod"' in approval
     missing = text(
         render_pending(

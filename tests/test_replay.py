@@ -16,21 +16,16 @@ SHOP_TURNS = ("add 2 widgets", "add 1 gadget", "add 3 widgets", "/view_cart")
 
 # The shop agent with one change of behaviour: a second order of an item merges into the
 # line already in the cart, instead of adding a line.
-MERGING_SHOP = '''
+LINES_SHOP = '''
 from dcaf_cli import Agent, Session, tool
 from dcaf_cli.examples.shop import checkout, clear_cart, view_cart
 
 
 @tool(description="Add item to shopping cart")
 def add_to_cart(item: str, quantity: int, session: Session) -> str:
-    """Add an item to the user's cart, merged into a line of the same item."""
+    """Add an item to the user's cart, on a line of its own (the shop merges lines)."""
     cart = session.get("cart", [])
-    for line in cart:
-        if line["item"] == item:
-            line["quantity"] += quantity
-            break
-    else:
-        cart.append({"item": item, "quantity": quantity})
+    cart.append({"item": item, "quantity": quantity})
     session.set("cart", cart)
     total_items = sum(i["quantity"] for i in cart)
     return f"Added {quantity}x {item}. Cart now has {total_items} items."
@@ -54,9 +49,9 @@ def shop_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 
 
 @pytest.fixture
-def merging_shop(tmp_path: Path) -> Path:
-    path = tmp_path / "merging_shop.py"
-    path.write_text(MERGING_SHOP)
+def lines_shop(tmp_path: Path) -> Path:
+    path = tmp_path / "lines_shop.py"
+    path.write_text(LINES_SHOP)
     return path
 
 
@@ -118,9 +113,9 @@ def test_the_model_mode_sends_the_messages_again(
 
 
 def test_a_changed_tool_fails_at_the_turn_it_changes(
-    capsys: pytest.CaptureFixture[str], shop_file: Path, merging_shop: Path
+    capsys: pytest.CaptureFixture[str], shop_file: Path, lines_shop: Path
 ) -> None:
-    result = replay_cli(capsys, str(shop_file), str(merging_shop))
+    result = replay_cli(capsys, str(shop_file), str(lines_shop))
 
     assert result.code == 1
     out = result.out
@@ -137,25 +132,25 @@ def test_a_changed_tool_fails_at_the_turn_it_changes(
 
 
 def test_json_gives_both_patches_of_the_divergent_turn(
-    capsys: pytest.CaptureFixture[str], shop_file: Path, merging_shop: Path
+    capsys: pytest.CaptureFixture[str], shop_file: Path, lines_shop: Path
 ) -> None:
-    result = replay_cli(capsys, str(shop_file), str(merging_shop), "--json")
+    result = replay_cli(capsys, str(shop_file), str(lines_shop), "--json")
 
     assert result.code == 1
     turns = json_lines(result.out)[:-1]
     assert [t["verdict"] for t in turns] == ["match", "match", "diverged", "match"]
-    assert turns[2]["recorded_patch"] == [
+    assert turns[2]["actual_patch"] == [
         {"op": "add", "path": "/cart/2", "value": {"item": "widget", "quantity": 3}}
     ]
-    assert turns[2]["actual_patch"] == [{"op": "replace", "path": "/cart/0/quantity", "value": 5}]
+    assert turns[2]["recorded_patch"] == [{"op": "replace", "path": "/cart/0/quantity", "value": 5}]
 
 
 def test_junit_report_has_a_case_per_turn(
-    capsys: pytest.CaptureFixture[str], shop_file: Path, merging_shop: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], shop_file: Path, lines_shop: Path, tmp_path: Path
 ) -> None:
     junit = tmp_path / "replay.xml"
 
-    result = replay_cli(capsys, str(shop_file), str(merging_shop), "--junit", str(junit))
+    result = replay_cli(capsys, str(shop_file), str(lines_shop), "--junit", str(junit))
 
     assert result.code == 1
     suite = ET.parse(junit).getroot()
@@ -168,9 +163,9 @@ def test_junit_report_has_a_case_per_turn(
 
 
 def test_stop_at_first_divergence(
-    capsys: pytest.CaptureFixture[str], shop_file: Path, merging_shop: Path
+    capsys: pytest.CaptureFixture[str], shop_file: Path, lines_shop: Path
 ) -> None:
-    result = replay_cli(capsys, str(shop_file), str(merging_shop), "-x")
+    result = replay_cli(capsys, str(shop_file), str(lines_shop), "-x")
 
     assert result.code == 1
     assert "turn 4" not in result.out
@@ -178,10 +173,10 @@ def test_stop_at_first_divergence(
 
 
 def test_a_range_of_turns_starts_from_the_recorded_state_before_it(
-    capsys: pytest.CaptureFixture[str], shop_file: Path, merging_shop: Path
+    capsys: pytest.CaptureFixture[str], shop_file: Path, lines_shop: Path
 ) -> None:
-    assert replay_cli(capsys, str(shop_file), str(merging_shop), "--turns", "..2").code == 0
-    result = replay_cli(capsys, str(shop_file), str(merging_shop), "--turns", "3", "--json")
+    assert replay_cli(capsys, str(shop_file), str(lines_shop), "--turns", "..2").code == 0
+    result = replay_cli(capsys, str(shop_file), str(lines_shop), "--turns", "3", "--json")
     turns = json_lines(result.out)[:-1]
     assert [t["turn"] for t in turns] == [3]
     assert turns[0]["verdict"] == "diverged"
@@ -315,7 +310,7 @@ def test_a_changed_output_is_a_divergence(shop_file: Path, tmp_path: Path) -> No
 
     assert [t.verdict for t in report.turns] == ["match", "match", "match", "diverged"]
     assert report.turns[3].problems == [
-        'call 1: view_cart returned "3", recorded "Your cart contains:\\n  - 2x widget\\n  …'
+        'call 1: view_cart returned "2", recorded "Your cart contains:\\n  - 5x widget\\n  …'
     ]
     assert str(report).startswith(f"{shop_file}: turn 4 ('/view_cart'): call 1: view_cart")
 
