@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from dcaf_cli import settings as dcaf_settings
+from dcaf_cli.cli.console import make_console
 from dcaf_cli.cli.context import META_KEY, merged_context
 from dcaf_cli.cli.session_choice import Picker, chosen_file
 from dcaf_cli.conversation import Conversation
@@ -179,7 +180,7 @@ def start_chat(settings: ChatSettings) -> ExitStatus:
             json_output=settings.json_output, approve=settings.approve,
             reveal=settings.reveal, debug=settings.debug,
         )  # fmt: skip
-        return run_script(conversation, lines, options, Console(), Console(stderr=True))
+        return run_script(conversation, lines, options, make_console(), make_console(stderr=True))
     finally:
         conversation.close()
 
