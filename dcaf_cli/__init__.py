@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dcaf_cli.runtime.agent import Agent, FunctionAgent
     from dcaf_cli.runtime.interceptors import InterceptorError, LLMRequest, LLMResponse
+    from dcaf_cli.runtime.mcp import MCPTool
     from dcaf_cli.runtime.results import AgentResponse, AgentResult
     from dcaf_cli.session.session import Session, SessionValueError
     from dcaf_cli.tools.tool import Tool, tool
@@ -30,6 +31,7 @@ _EXPORTS = {
     "InterceptorError": "dcaf_cli.runtime.interceptors",
     "LLMRequest": "dcaf_cli.runtime.interceptors",
     "LLMResponse": "dcaf_cli.runtime.interceptors",
+    "MCPTool": "dcaf_cli.runtime.mcp",
     "Session": "dcaf_cli.session.session",
     "SessionValueError": "dcaf_cli.session.session",
     "Tool": "dcaf_cli.tools.tool",
@@ -44,6 +46,7 @@ __all__ = [
     "InterceptorError",
     "LLMRequest",
     "LLMResponse",
+    "MCPTool",
     "Session",
     "SessionValueError",
     "Tool",

@@ -282,8 +282,14 @@ class Conversation:
         self.unsaved = False
 
     def close(self) -> None:
-        if self.store is not None:
-            self.store.close()
+        """Release the file's writer lock and stop what the agent started (MCP servers)."""
+        try:
+            stop = getattr(self.agent, "close", None)
+            if callable(stop):
+                stop()
+        finally:
+            if self.store is not None:
+                self.store.close()
 
     # -- internals -----------------------------------------------------------------------
 

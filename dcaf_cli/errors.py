@@ -97,6 +97,11 @@ class CredentialsError(UsageError):
         )
 
 
+class MCPError(DcafError):
+    """An MCP server that cannot be started or reached, crashed, timed out or answered
+    something malformed; a tool call it fails is a failed call, and the turn goes on."""
+
+
 class SessionFileError(DcafError):
     """A session file that cannot be read or written: corrupt, future version, unwritable."""
 

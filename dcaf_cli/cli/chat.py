@@ -54,6 +54,7 @@ class ChatSettings:
     continue_last: bool = False  # -c: the most recently used session (of `agent`)
     resume: str | None = None  # --resume NAME; "" asks which (a terminal's picker)
     no_save: bool = False  # --no-save: in memory only
+    mcp: list[str] = field(default_factory=list)  # MCP servers: commands or URLs
 
 
 def _model_flags(settings: ChatSettings) -> list[str]:
@@ -72,6 +73,7 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
     if settings.url:
         unused = (["AGENT"] if settings.agent else []) + _model_flags(settings)
         unused += ["--record-model"] if settings.record_model is not None else []
+        unused += ["--mcp"] if settings.mcp else []
         if unused:
             raise UsageError(
                 f"--url chats with the server's own agent and model; drop {', '.join(unused)}"
@@ -89,6 +91,8 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
             raise UsageError(
                 f"agent {spec!r} is a custom agent function: it has no model replies to record"
             )
+        if settings.mcp:
+            raise UsageError(f"agent {spec!r} is not an Agent with tools; drop --mcp")
         if _model_flags(settings):
             raise UsageError(
                 f"agent {spec!r} is a custom agent function, which uses no model; "
@@ -98,6 +102,7 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
     # Agents are module-level objects: choosing a model (here or with /model) must not
     # change the module's agent for whoever loads it next in this process.
     agent = copy.copy(agent)
+    add_mcp_servers(agent, settings.mcp)
     model_spec = (
         settings.model or dcaf_settings.default_model() or _recorded_model(doc) or agent.model
     ) or "offline"
@@ -119,6 +124,15 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
 
         agent.use_model(RecordingModel(agent.resolved_model(), settings.record_model))
     return agent, spec
+
+
+def add_mcp_servers(agent: Agent, servers: list[str]) -> None:
+    """`--mcp`: each server's tools join the agent's (the servers start on first need)."""
+    if servers:
+        from dcaf_cli.runtime.mcp import from_option
+
+        for server in servers:
+            agent.add_toolset(from_option(server))
 
 
 def _recorded_model(doc: SessionFile) -> str | None:

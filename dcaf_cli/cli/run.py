@@ -48,7 +48,9 @@ EXAMPLES = (
     "  dcaf run shop --model openai:gpt-4o-mini --session cart.json\n\n"
     "  echo 'add 2 widgets' | dcaf run shop --session cart.json\n\n"
     "  dcaf run agents/k8s.py --context tenant_name=acme --context k8s_namespace=web\n\n"
-    "  dcaf run --url http://127.0.0.1:8000 --session remote.json\n\n" + EXIT_CODES
+    "  dcaf run --url http://127.0.0.1:8000 --session remote.json\n\n"
+    "  dcaf run notes --mcp 'python weather_server.py' --mcp http://127.0.0.1:9000/mcp\n\n"
+    + EXIT_CODES
 )
 
 
@@ -197,6 +199,15 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
             show_default=False,
         ),
     ] = None,
+    mcp: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mcp",
+            help="An MCP server whose tools join the agent's: a command run over stdio "
+            '("python server.py") or a streamable-HTTP URL (http://host/mcp); repeatable.',
+            show_default=False,
+        ),
+    ] = None,
     debug: Annotated[
         bool,
         typer.Option(
@@ -249,6 +260,7 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
         continue_last=continue_last,
         resume=resume,
         no_save=no_save,
+        mcp=list(mcp or []),
     )
     status = start_chat(settings)
     if status != ExitStatus.OK:

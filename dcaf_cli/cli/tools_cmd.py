@@ -10,7 +10,8 @@ EXAMPLES = (
     "Examples:\n\n"
     "  dcaf tools shop\n\n"
     "  dcaf tools agents/deploy.py\n\n"
-    "  dcaf tools shop --json | jq '.[].name'"
+    "  dcaf tools shop --json | jq '.[].name'\n\n"
+    "  dcaf tools notes --mcp 'python weather_server.py'"
 )
 
 
@@ -37,9 +38,19 @@ def tools(
             "lists them at GET /api/tools.",
         ),
     ] = False,
+    mcp: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mcp",
+            help="Add an MCP server's tools: a command (stdio) or a streamable-HTTP URL; "
+            "repeatable.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """List an agent's tools: what each does, its parameters (type, required or default,
     allowed values) and whether it asks for approval before it runs."""
+    from dcaf_cli.runtime.agent import Agent
     from dcaf_cli.runtime.compat import agent_notes
     from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
 
@@ -47,7 +58,21 @@ def tools(
     loaded = load_agent(spec)
     for note in agent_notes(loaded, spec):
         typer.echo(f"dcaf: note: {note}", err=True)
-    found = loaded.tools
+    if mcp:
+        import copy
+
+        from dcaf_cli.cli.chat import add_mcp_servers
+        from dcaf_cli.errors import UsageError
+
+        if not isinstance(loaded, Agent):
+            raise UsageError(f"agent {spec!r} is not an Agent with tools; drop --mcp")
+        loaded = copy.copy(loaded)
+        add_mcp_servers(loaded, mcp)
+    try:
+        found = loaded.tools
+    finally:
+        if isinstance(loaded, Agent):
+            loaded.close()
     if json_output:
         print_json([t.listing() for t in found])
         return

@@ -31,6 +31,9 @@ def _heading(tool: Tool[..., Any]) -> Text:
     heading = literal(tool.name, "bold cyan")
     if tool.requires_approval:
         heading.append("  asks for approval", style="yellow")
+    server = getattr(tool, "mcp_server", None)
+    if server:
+        heading.append(f"  from MCP server {server}", style="dim")
     return heading
 
 

@@ -8,7 +8,7 @@ for approvals through a callback and rolling everything back if the turn fails.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -33,6 +33,16 @@ from dcaf_cli.tools.tool import Tool, tool
 
 Messages = Sequence[Mapping[str, Any] | WireMessage]
 SessionLike = Session | Mapping[str, Any] | None
+
+
+@runtime_checkable
+class Toolset(Protocol):
+    """Tools that come from elsewhere (an MCP server's): listed on first need, with the
+    names already taken, so a clash is renamed."""
+
+    def tools(self, taken: Iterable[str] = ()) -> list[Tool[..., Any]]: ...
+
+    def close(self) -> None: ...
 
 
 @runtime_checkable
@@ -114,7 +124,7 @@ class Agent(_LocalAgent):
 
     def __init__(
         self,
-        tools: Sequence[Tool[..., Any] | Callable[..., Any]] = (),
+        tools: Sequence[Tool[..., Any] | Callable[..., Any] | Toolset] = (),
         model: str | Model | None = None,
         system_prompt: str = "",
         request_interceptors: Interceptors = None,
@@ -124,7 +134,13 @@ class Agent(_LocalAgent):
         max_rounds: int = 10,
         model_options: ModelOptions | None = None,
     ) -> None:
-        self._tools = [t if isinstance(t, Tool) else tool(t) for t in tools]
+        self._toolsets = [t for t in tools if isinstance(t, Toolset) and not isinstance(t, Tool)]
+        self._tools = [
+            t if isinstance(t, Tool) else tool(t)  # type: ignore[arg-type]
+            for t in tools
+            if t not in self._toolsets
+        ]
+        self._expanded: list[Tool[..., Any]] | None = None
         names = [t.name for t in self._tools]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -142,7 +158,23 @@ class Agent(_LocalAgent):
 
     @property
     def tools(self) -> list[Tool[..., Any]]:
-        return list(self._tools)
+        """The agent's own tools, then its toolsets' (which start on first need)."""
+        if self._expanded is None:
+            found = list(self._tools)
+            for toolset in self._toolsets:
+                found += toolset.tools([t.name for t in found])
+            self._expanded = found
+        return list(self._expanded)
+
+    def add_toolset(self, toolset: Toolset) -> None:
+        """Add tools from elsewhere (`--mcp`); a copied agent leaves the original as it was."""
+        self._toolsets = [*self._toolsets, toolset]
+        self._expanded = None
+
+    def close(self) -> None:
+        """Stop what the toolsets started (MCP servers)."""
+        for toolset in self._toolsets:
+            toolset.close()
 
     @property
     def model_name(self) -> str:
@@ -176,7 +208,7 @@ class Agent(_LocalAgent):
         options: TurnOptions | None,
     ) -> AgentResponse:
         setup = TurnSetup(
-            {t.name: t for t in self._tools},
+            {t.name: t for t in self.tools},
             self.resolved_model(),
             self.system_for(context),
             self.request_interceptors,

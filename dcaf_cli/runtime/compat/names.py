@@ -19,7 +19,6 @@ INSTEAD: dict[str, str] = {
     "BedrockLLM": "use Agent(model=...) or --model bedrock:MODEL_ID",
     "ToolCallingAgent": "use Agent(tools=[...])",
     "ToolCallingCmdAgent": "use Agent(tools=[...])",
-    "MCPTool": "write the tools with @tool",
     "SlackResponseRouter": "dcaf serve has no channel routing",
     "ChannelResponseRouter": "dcaf serve has no channel routing",
 }
@@ -46,6 +45,7 @@ def tables() -> dict[str, dict[str, Any]]:
     from dcaf_cli.runtime.compat.tools import create_tool, dcaf_tool
     from dcaf_cli.runtime.compat.v1 import AgentProtocol
     from dcaf_cli.runtime.interceptors import InterceptorError, LLMRequest, LLMResponse
+    from dcaf_cli.runtime.mcp import MCPTool
     from dcaf_cli.runtime.results import AgentResponse, AgentResult, PendingToolCall
     from dcaf_cli.session.session import Session
     from dcaf_cli.tools.tool import Tool
@@ -86,6 +86,8 @@ def tables() -> dict[str, dict[str, Any]]:
         "dcaf.agent_server": v1,
         "dcaf.schemas": {"messages": messages},
         "dcaf.schemas.messages": schemas,
+        "dcaf.mcp": {"MCPTool": MCPTool},
+        "dcaf.mcp.tools": {"MCPTool": MCPTool},
     }
 
 
