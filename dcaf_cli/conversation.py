@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dcaf_cli.errors import DcafError, SessionLockedError
+from dcaf_cli.models.base import ToolCall
 from dcaf_cli.protocol.wire import WireMessage, parse_messages
 from dcaf_cli.runtime.agent import AgentLike, Decide, complete_turn
+from dcaf_cli.runtime.execution import execute_call
 from dcaf_cli.runtime.results import (
     AgentResponse,
     Decision,
@@ -215,6 +217,38 @@ class Conversation:
         self._save(report)
         # Kept even when the save failed: the turn is in memory and goes with the next save.
         self._settle_model_log(kept=True, report=report)
+        return report
+
+    async def call_tool(
+        self, name: str, arguments: Mapping[str, Any], *, approve: bool = False
+    ) -> TurnReport:
+        """One direct tool call (from an MCP client), recorded and saved as a turn of its
+        own. A tool that asks for approval runs only with `approve` or a standing approval;
+        otherwise the call is refused with the reason, and nothing is recorded."""
+        found = next((t for t in self.agent.tools if t.name == name), None)
+        report = TurnReport(f"mcp: {name}")
+        standing = self.honour_standing_approvals and name in self.always_approve
+        if found is not None and found.requires_approval and not (approve or standing):
+            report.error = (
+                f"{name} asks for approval before it runs, and this server was started "
+                "without --approve yes; nothing was run"
+            )
+            return report
+        call = ToolCall(f"mcp_{self.turns + 1}", name, dict(arguments))
+        with Recorder(self.session) as recorder:
+            executed = await execute_call(call, found, self.session, None, self.context)
+        report.executed, report.changes = [executed], recorder.changes
+        report.text, report.error = executed.output, executed.error
+        record = history.record_turn(
+            self.doc,
+            input=report.input,
+            changes=report.changes,
+            tool_calls=[executed.to_wire()],
+            reply=None,
+        )
+        report.turn = record["n"]
+        report.secrets = secrets_in_changes(report.changes)
+        self._save(report)
         return report
 
     def edit(self, label: str, key: str, value: Any = None, *, delete: bool = False) -> TurnReport:

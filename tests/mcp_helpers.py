@@ -55,7 +55,7 @@ def http_server(pid_dir: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_until(lambda: _listening(port) or proc.poll() is not None, "the MCP server")
+        wait_until(lambda: listening(port) or proc.poll() is not None, "the MCP server")
         assert proc.poll() is None, "the MCP server exited"
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
@@ -63,6 +63,6 @@ def http_server(pid_dir: Path) -> Iterator[str]:
         proc.wait(30)
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0

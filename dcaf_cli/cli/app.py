@@ -64,9 +64,17 @@ def root(
 
 
 def _register_commands() -> None:
-    from dcaf_cli.cli import models_cmd, replay_cmd, run, serve, session_cmds, tools_cmd
+    from dcaf_cli.cli import (
+        mcp_cmd,
+        models_cmd,
+        replay_cmd,
+        run,
+        serve,
+        session_cmds,
+        tools_cmd,
+    )
 
-    for module in (models_cmd, run, serve, tools_cmd, session_cmds, replay_cmd):
+    for module in (models_cmd, run, serve, mcp_cmd, tools_cmd, session_cmds, replay_cmd):
         module.register(app)
 
 
