@@ -20,8 +20,10 @@ asking costs nothing at start-up.
 | `DCAF_SESSION_SECRET` | the server's signing secret, shared by its replicas |
 | `DCAF_APPROVAL_KEY` | the key (hex) `dcaf serve` hands its workers without a secret |
 | `DCAF_LEDGER` | the ledger of used approvals: memory, sqlite:PATH or redis://HOST:PORT/DB |
+| `DCAF_SERVE_TOKEN` | the bearer token `dcaf serve` requires and `dcaf run --url` sends |
 | `DCAF_SERVE_AGENT`, `DCAF_SERVE_MODEL`, `DCAF_SERVE_MAX_BODY` | what a worker serves |
 | `DCAF_SERVE_METRICS`, `DCAF_SERVE_LOG_FORMAT` | a worker's `/metrics` and access lines |
+| `DCAF_SERVE_LIMITS`, `DCAF_SERVE_HOSTS`, `DCAF_SERVE_ORIGINS` | its limits and checks |
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ SERVE_MAX_BODY = "DCAF_SERVE_MAX_BODY"
 SERVE_METRICS = "DCAF_SERVE_METRICS"
 SERVE_LOG_FORMAT = "DCAF_SERVE_LOG_FORMAT"
 LOG_FORMATS = ("text", "json")
+SERVE_TOKEN = "DCAF_SERVE_TOKEN"
+SERVE_LIMITS = "DCAF_SERVE_LIMITS"
+SERVE_HOSTS = "DCAF_SERVE_HOSTS"
+SERVE_ORIGINS = "DCAF_SERVE_ORIGINS"
 
 DEFAULT_MAX_FILE_MB = 100.0
 DEFAULT_TIMEOUT = 120.0  # seconds to wait for a model server, per read
@@ -240,3 +246,35 @@ def serve_log_format() -> str:
     if raw not in LOG_FORMATS:
         raise _bad(SERVE_LOG_FORMAT, raw, "text or json")
     return raw
+
+
+def serve_token() -> str | None:
+    """`DCAF_SERVE_TOKEN`: the bearer token `dcaf serve` requires, and `dcaf run --url`
+    sends."""
+    return _text(SERVE_TOKEN)
+
+
+def serve_list(name: str) -> list[str]:
+    """`DCAF_SERVE_HOSTS` or `DCAF_SERVE_ORIGINS`: comma-separated, from `dcaf serve` to
+    its workers."""
+    return [part.strip() for part in _raw(name).split(",") if part.strip()]
+
+
+def serve_limits() -> dict[str, float]:
+    """`DCAF_SERVE_LIMITS`: the request limits (JSON) `dcaf serve` hands its workers."""
+    return _limits(_raw(SERVE_LIMITS))
+
+
+@lru_cache(maxsize=8)
+def _limits(raw: str) -> dict[str, float]:
+    import json
+
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value.values()
+    ):
+        raise _bad(SERVE_LIMITS, raw, "a JSON object of numbers")
+    return value

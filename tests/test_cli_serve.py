@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from fakes.chat_client import chat, decision, isolate, reach_approval
+from fakes.live_server import JSON_HEADERS
 
 from dcaf_cli.cli import run_cli
 from dcaf_cli.errors import DcafError, UsageError
@@ -251,7 +252,9 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
 def test_approvals_verify_in_whichever_worker_answers(two_workers: tuple[str, Path]) -> None:
     # No keep-alive: every request is a new connection, which either worker may accept.
     limits = httpx.Limits(max_keepalive_connections=0)
-    with httpx.Client(base_url=two_workers[0], limits=limits, trust_env=False, timeout=10) as http:
+    with httpx.Client(
+        headers=JSON_HEADERS, base_url=two_workers[0], limits=limits, trust_env=False, timeout=10
+    ) as http:
         for _ in range(6):
             history, paused = reach_approval(http)
             reply = chat(http, decision(history, paused))
@@ -263,7 +266,7 @@ def _one_client_per_worker(url: str) -> list[httpx.Client]:
     """Two keep-alive clients, each connected to a different worker (asked with /whoami)."""
     by_worker: dict[str, httpx.Client] = {}
     for _ in range(40):
-        http = httpx.Client(base_url=url, trust_env=False, timeout=10)
+        http = httpx.Client(headers=JSON_HEADERS, base_url=url, trust_env=False, timeout=10)
         worker = chat(http, [{"role": "user", "content": "/whoami"}])["content"]
         if worker in by_worker:
             http.close()

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fakes.chat_client import chat, decision, isolate, reach_approval, stream, user
-from fakes.live_server import serving
+from fakes.live_server import JSON_HEADERS, serving
 from fakes.server_agents import RUNS, counted_deploy, echo_agent, failing_agent
 
 from dcaf_cli.runtime.loader import load_agent
@@ -38,7 +38,9 @@ def clients() -> Iterator[dict[str, httpx.Client]]:
     with contextlib.ExitStack() as stack:
         urls = stack.enter_context(serving(apps))
         yield {
-            name: stack.enter_context(httpx.Client(base_url=url, timeout=10, trust_env=False))
+            name: stack.enter_context(
+                httpx.Client(headers=JSON_HEADERS, base_url=url, timeout=10, trust_env=False)
+            )
             for name, url in urls.items()
         }
 
@@ -379,7 +381,10 @@ def test_request_size_limit(client: Any) -> None:
     [
         (b"", 400, "empty"),
         (b"{", 400, "not valid JSON"),
-        (b"\xff\xfe", 400, "not valid JSON"),
+        (b"\xff\xfe", 400, "not UTF-8"),
+        (b'{"messages": [{"role": "user", "content": "\\ud800"}]}', 400, "messages[0].content"),
+        (b'{"messages": [{"role": "user", "content": "\xed\xa0\x80"}]}', 400, "not UTF-8"),
+        (b'{"messages": [{"role": "user", "content": "x"}], "\\udfff": 1}', 400, "a key"),
         (b'{"messages": [{"role": "user", "content": NaN}]}', 400, "NaN"),
         (b'{"messages": [{"role": "user", "content": "x"}], "n": 1e400}', 400, "out of range"),
         (b'{"messages": [], "n": ' + b"9" * 5000 + b"}", 400, "not valid JSON"),

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from fakes.chat_client import decision, isolate, reach_approval
-from fakes.live_server import serving
+from fakes.live_server import JSON_HEADERS, serving
 from fakes.server_agents import RUNS, counted_deploy
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
@@ -37,7 +37,9 @@ def clients() -> Iterator[dict[str, httpx.Client]]:
     with contextlib.ExitStack() as stack:
         urls = stack.enter_context(serving(apps))
         yield {
-            name: stack.enter_context(httpx.Client(base_url=url, timeout=10, trust_env=False))
+            name: stack.enter_context(
+                httpx.Client(headers=JSON_HEADERS, base_url=url, timeout=10, trust_env=False)
+            )
             for name, url in urls.items()
         }
 
@@ -232,3 +234,56 @@ def test_the_unmutated_approval_runs(clients: dict[str, httpx.Client]) -> None:
     response = clients["deploy"].post("/api/chat", json={"messages": approval(clients)})
     assert response.status_code == 200
     assert len(RUNS) == runs + 1
+
+
+# -- hostile payloads: lone surrogates, deep nesting, huge numbers -------------------------
+
+surrogates = st.text(
+    alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+    | st.sampled_from("ab /\U0001f600"),
+    min_size=1,
+    max_size=6,
+)
+huge_numbers = st.sampled_from(["1e999", "-1e999", "1e-999", "9" * 5000, "-" + "9" * 4301])
+hostile_leaves = (
+    surrogates.map(json.dumps)  # ASCII JSON: a lone surrogate becomes a \udXXX escape
+    | huge_numbers
+    | st.integers(1, 3000).map(lambda n: "[" * n + "]" * n)
+    | st.integers(1, 400).map(lambda n: '{"a":' * n + "1" + "}" * n)
+    | st.sampled_from(['"\xed\xa0\x80"', '"\\ud800\\udc00"', '"\\udc00\\ud800"'])
+)
+benign_contents = contents.map(json.dumps)
+benign_leaves = json_values.map(json.dumps)
+
+
+def hostile_body(slots: list[str], hostile: str, where: int) -> bytes:
+    """A chat request with hostile text spliced into one of the places a client controls
+    (content, session value, context, role), or into none (`where` past the end)."""
+    if where < len(slots):
+        slots[where] = hostile
+    content, value, extra, role = slots
+    session = f'{{"session":{{"k":{value}}}}}'
+    message = f'{{"role":{role},"content":{content},"data":{session}}}'
+    return f'{{"messages":[{message}],"tenant":{extra}}}'.encode("utf-8", "surrogatepass")
+
+
+hostile_bodies = st.builds(
+    hostile_body,
+    slots=st.tuples(benign_contents, benign_leaves, benign_leaves, st.just('"user"')).map(list),
+    hostile=hostile_leaves,
+    where=st.integers(0, 4),
+) | hostile_leaves.map(lambda text: text.encode("utf-8", "surrogatepass"))
+
+
+@settings(FUZZ, max_examples=5000)
+@given(
+    server=st.sampled_from(["deploy", "counter", "signed"]),
+    path=st.sampled_from(PATHS[:4]),
+    body=hostile_bodies,
+)
+def test_hostile_payloads_get_no_5xx_and_streams_end(
+    clients: dict[str, httpx.Client], server: str, path: str, body: bytes
+) -> None:
+    response = clients[server].post(path, content=body)
+    event(f"status {response.status_code}")
+    check_answer(response, path)

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from fakes.chat_client import chat, decision, isolate, reach_approval, user
-from fakes.live_server import serving
+from fakes.live_server import JSON_HEADERS, serving
 from fakes.server_agents import RUNS, counted_deploy, failing_launch
 
 from dcaf_cli.server import create_app
@@ -41,7 +41,9 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, http
     with contextlib.ExitStack() as stack:
         urls = stack.enter_context(serving(apps))
         yield {
-            name: stack.enter_context(httpx.Client(base_url=url, timeout=10, trust_env=False))
+            name: stack.enter_context(
+                httpx.Client(headers=JSON_HEADERS, base_url=url, timeout=10, trust_env=False)
+            )
             for name, url in urls.items()
         }
 
@@ -85,7 +87,9 @@ def test_concurrent_identical_approvals_run_the_tool_once(clients: dict[str, htt
     body = json.dumps({"messages": decision(history, paused)}).encode()
 
     def post(path: str) -> int:
-        with httpx.Client(base_url=http.base_url, timeout=10, trust_env=False) as own:
+        with httpx.Client(
+            headers=JSON_HEADERS, base_url=http.base_url, timeout=10, trust_env=False
+        ) as own:
             return own.post(path, content=body).status_code
 
     paths = ["/api/chat", "/api/chat-stream"] * 4

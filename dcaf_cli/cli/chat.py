@@ -38,6 +38,7 @@ class ChatSettings:
     session: Path | None = None
     model: str | None = None
     url: str | None = None
+    token: str | None = None
     messages: list[str] = field(default_factory=list)
     json_output: bool = False
     approve: bool | None = None  # --approve yes/no; None: not given
@@ -80,10 +81,12 @@ def make_agent(settings: ChatSettings, doc: SessionFile) -> tuple[AgentLike, str
             )
         from dcaf_cli.runtime.remote import RemoteAgent
 
-        return RemoteAgent(settings.url), settings.url
+        return RemoteAgent(settings.url, token=settings.token), settings.url
     recorded = doc.meta.get("agent") if isinstance(doc.meta.get("agent"), str) else None
     if not settings.agent and recorded and recorded.startswith(("http://", "https://")):
         return make_agent(dataclasses.replace(settings, url=recorded), doc)
+    if settings.token:
+        raise UsageError("--token is the bearer token of a server: use it with --url")
     spec = settings.agent or recorded or DEFAULT_AGENT
     agent = load_agent(spec)
     if not isinstance(agent, Agent):

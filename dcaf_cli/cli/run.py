@@ -127,6 +127,14 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
             "--model are then not used).",
         ),
     ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            help="With --url: the server's bearer token (default: $DCAF_SERVE_TOKEN).",
+            show_default=False,
+        ),
+    ] = None,
     message: Annotated[
         list[str] | None,
         typer.Option(
@@ -244,6 +252,7 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
         session=session,
         model=model,
         url=url,
+        token=token,
         messages=list(message or []),
         json_output=json_output,
         approve=None if approve is None else approve == Approve.yes,

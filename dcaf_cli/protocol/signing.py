@@ -22,8 +22,15 @@ proposals (the client is told to ask again). A bare `create_app()` without eithe
 random key per process: fine for one process, wrong for several.
 
 **Sessions.** With a secret the server also signs each session it returns
-(`data.session_signature`) and refuses a non-empty session whose signature does not
-match, for deployments where the client must not edit session state.
+(`data.session_signature = "v2.<issued>.<nonce>.<mac>"`, a MAC over the session's
+SHA-256, the time and a random nonce) and refuses a non-empty session whose signature
+does not match, for deployments where the client must not edit session state. A signed
+session is also bound to freshness: it expires (`session_ttl`, a day by default), and
+each signed state is accepted once. The server records the MAC of the state a request
+carries in the ledger before the turn runs, and the reply carries a new state with a new
+signature; sending an older state again (a second checkout with the same signed cart,
+or a retry after the reply was lost) is refused with 409. What this does not cover is
+listed in docs/protocol.md ("Security").
 """
 
 from __future__ import annotations
@@ -38,9 +45,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-VERSION = "v1"  # of session signatures
+VERSION = "v2"  # of session signatures (v1 had no time and no nonce: it replayed forever)
 PROPOSAL_VERSION = "v2"  # of proposal signatures (v1 had no nonce)
 DEFAULT_TTL = 3600.0
+DEFAULT_SESSION_TTL = 86400.0
 CLOCK_SKEW = 60.0  # seconds a proposal may seem to come from the future (other hosts)
 
 
@@ -97,9 +105,9 @@ class Stamp:
     mac: str
 
     @classmethod
-    def parse(cls, signature: str) -> Stamp | None:
+    def parse(cls, signature: str, version: str = PROPOSAL_VERSION) -> Stamp | None:
         parts = signature.split(".")
-        if len(parts) != 4 or parts[0] != PROPOSAL_VERSION or not parts[1].isdigit():
+        if len(parts) != 4 or parts[0] != version or not parts[1].isdigit():
             return None
         if not parts[2] or not parts[3]:
             return None
@@ -112,14 +120,20 @@ class Signer:
     session_key: bytes | None = None  # only with a secret: then sessions are signed too
     ttl: float = DEFAULT_TTL
     clock: Callable[[], float] = field(default=time.time)
+    session_ttl: float = DEFAULT_SESSION_TTL
 
     @classmethod
     def create(
-        cls, secret: str | None = None, approval_key: bytes | None = None, ttl: float = DEFAULT_TTL
+        cls,
+        secret: str | None = None,
+        approval_key: bytes | None = None,
+        ttl: float = DEFAULT_TTL,
+        session_ttl: float = DEFAULT_SESSION_TTL,
     ) -> Signer:
         if secret:
-            return cls(_derive(secret, "approval"), _derive(secret, "session"), ttl)
-        return cls(approval_key or secrets.token_bytes(32), None, ttl)
+            keys = _derive(secret, "approval"), _derive(secret, "session")
+            return cls(*keys, ttl=ttl, session_ttl=session_ttl)
+        return cls(approval_key or secrets.token_bytes(32), None, ttl, session_ttl=session_ttl)
 
     @property
     def signs_sessions(self) -> bool:
@@ -161,15 +175,56 @@ class Signer:
     def sign_session(self, session: Mapping[str, Any]) -> str | None:
         if self.session_key is None:
             return None
-        return f"{VERSION}.{_mac(self.session_key, ['dcaf-session', VERSION, digest(session)])}"
+        issued, nonce = int(self.clock()), secrets.token_urlsafe(12)
+        return f"{VERSION}.{issued}.{nonce}.{self._session_mac(session, issued, nonce)}"
+
+    def _session_mac(self, session: Mapping[str, Any], issued: int, nonce: str) -> str:
+        assert self.session_key is not None
+        return _mac(self.session_key, ["dcaf-session", VERSION, issued, nonce, digest(session)])
 
     def session_problem(self, session: Mapping[str, Any], signature: object) -> str | None:
-        """Why an incoming session must be refused, or None (always None without a secret)."""
+        """Why an incoming session must be refused, or None (always None without a secret).
+
+        Freshness beyond the expiry (each state accepted once) is the ledger's part: see
+        `session_claim`."""
         if self.session_key is None or not session:
             return None
         if not isinstance(signature, str) or not signature:
             return "the session carries no `data.session_signature` (this server signs sessions)"
-        expected = self.sign_session(session)
-        if expected is None or not hmac.compare_digest(expected, signature):
+        stamp = Stamp.parse(signature, VERSION)
+        if stamp is None:
+            return "the session's signature is malformed (or from an older dcaf); start over"
+        expected = self._session_mac(session, stamp.issued, stamp.nonce)
+        if not hmac.compare_digest(expected, stamp.mac):
             return "the session's signature does not match: it was changed outside the server"
+        age = self.clock() - stamp.issued
+        if age > self.session_ttl or age < -CLOCK_SKEW:
+            return "the signed session has expired; start a new conversation"
         return None
+
+    def session_claim(self, session: Mapping[str, Any], signature: object) -> Claim | None:
+        """What the ledger records for a verified signed session, so that it is accepted
+        once: its MAC, kept while the session could still verify."""
+        if self.session_key is None or not session or not isinstance(signature, str):
+            return None
+        stamp = Stamp.parse(signature, VERSION)
+        if stamp is None:
+            return None
+        until = stamp.issued + self.session_ttl + CLOCK_SKEW
+        return Claim(f"session.{stamp.mac}", until, SESSION_USED)
+
+
+SESSION_USED = (
+    "this session state was already used, and a newer one was issued: send the session "
+    "(and data.session_signature) of the latest reply"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A ledger entry a request needs: its key, until when it is kept, and the refusal
+    to send when it is already there."""
+
+    key: str
+    until: float
+    refusal: str

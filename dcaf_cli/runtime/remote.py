@@ -40,6 +40,7 @@ from dcaf_cli.runtime.results import AgentResponse, EventSink
 from dcaf_cli.runtime.turn import TurnOptions
 from dcaf_cli.session.session import Session
 from dcaf_cli.session.text import one_line, shorten
+from dcaf_cli.settings import serve_token
 from dcaf_cli.tools.tool import Tool
 
 if TYPE_CHECKING:
@@ -58,7 +59,13 @@ class RemoteAgent:
     accepts_edits = False
 
     def __init__(
-        self, url: str, *, timeout: float = 120.0, stream: bool = True, name: str = "remote"
+        self,
+        url: str,
+        *,
+        timeout: float = 120.0,
+        stream: bool = True,
+        name: str = "remote",
+        token: str | None = None,
     ) -> None:
         try:
             import httpx  # noqa: F401
@@ -71,6 +78,8 @@ class RemoteAgent:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.name = name
+        token = token or serve_token()  # the server's bearer token, if it has one
+        self._headers = {"authorization": f"Bearer {token}"} if token else {}
         self._signatures: dict[str, str] = {}  # session digest -> the server's signature
         self._tools: list[Tool[..., Any]] | None = None
         self._stream_paths = list(STREAM_PATHS) if stream else []
@@ -155,7 +164,9 @@ class RemoteAgent:
         import httpx
 
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, verify=self._verify()) as client:
+            async with httpx.AsyncClient(
+                timeout=self.timeout, verify=self._verify(), headers=self._headers
+            ) as client:
                 while self._stream_paths:
                     reply = await self._streamed(client, body, on_event)
                     if reply is not None:

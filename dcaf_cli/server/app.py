@@ -22,19 +22,23 @@ decided (`ledger`), so that an approval runs its tool once. Workers must share i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from dcaf_cli.protocol.signing import DEFAULT_TTL, Signer
+from dcaf_cli.protocol.signing import DEFAULT_SESSION_TTL, DEFAULT_TTL, Signer
 from dcaf_cli.runtime.agent import AgentLike
-from dcaf_cli.server.intake import DEFAULT_MAX_BODY, ChatInput, HTTPProblem
+from dcaf_cli.server.guard import AccessPolicy, Guard
+from dcaf_cli.server.intake import ChatInput, HTTPProblem
 from dcaf_cli.server.ledger import Ledger, MemoryLedger, ledger_state
+from dcaf_cli.server.limits import DEFAULT_LIMITS, Limits
 from dcaf_cli.server.observe import CountingLedger, Metrics, Observer
 from dcaf_cli.server.service import ChatService, Reply
 from dcaf_cli.server.stream import stream_reply
@@ -48,10 +52,13 @@ NDJSON = "application/x-ndjson"
 def create_app(
     agent: AgentLike,
     *,
-    max_body_bytes: int = DEFAULT_MAX_BODY,
+    limits: Limits = DEFAULT_LIMITS,
+    max_body_bytes: int | None = None,
+    access: AccessPolicy | None = None,
     secret: str | None = None,
     approval_key: bytes | None = None,
     approval_ttl: float = DEFAULT_TTL,
+    session_ttl: float = DEFAULT_SESSION_TTL,
     ledger: Ledger | None = None,
     metrics: Metrics | None = None,
     log_json: bool = False,
@@ -68,13 +75,21 @@ def create_app(
     processes must share one: `SqliteLedger(path)` on one host, `RedisLedger(url)` on many.
 
     `metrics` (see `observe`) adds `GET /metrics`; `log_json` writes a JSON access line
-    per request. Without either, no middleware runs.
+    per request.
+
+    `limits` bound what one request may make the server do (`max_body_bytes` overrides
+    its body size); `access` says who may call (see `guard`: by default only clients
+    naming a loopback Host, with no foreign Origin and no token).
     """
-    signer = Signer.create(secret, approval_key, approval_ttl)
+    if max_body_bytes is not None:
+        limits = replace(limits, body_bytes=max_body_bytes)
+    signer = Signer.create(secret, approval_key, approval_ttl, session_ttl)
     if metrics is not None:
         ledger = CountingLedger(ledger if ledger is not None else MemoryLedger(), metrics)
-    service = ChatService(agent, signer, max_body_bytes, ledger)
+    service = ChatService(agent, signer, limits, ledger)
+    policy = access if access is not None else AccessPolicy()
     app = FastAPI(title=f"dcaf: {agent.name}", docs_url=None, redoc_url=None)
+    _guard(app, policy)
     app.state.service = service
 
     async def health() -> dict[str, Any]:
@@ -178,3 +193,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc, StarletteHTTPException) else "internal error"
     headers = getattr(exc, "headers", None)
     return refusal(f"{request.url.path}: {detail}", status, headers)
+
+
+def _guard(app: FastAPI, policy: AccessPolicy) -> None:
+    """Who may call (see `guard`), checked before any endpoint runs."""
+    app.add_middleware(Guard, policy=policy)
+    if policy.origins:  # answers the preflight of the origins allowed, and only theirs
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=sorted(policy.origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type"],
+        )

@@ -21,27 +21,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from dcaf_cli.protocol.signing import Proposal, Signer, Stamp, canonical, digest
+from dcaf_cli.protocol.signing import Claim, Proposal, Signer, Stamp, canonical, digest
 from dcaf_cli.protocol.wire import WireData, WireMessage, WireToolCall, pending_decisions
 from dcaf_cli.server.intake import HTTPProblem
 
 ALREADY_USED = "this approval was already used (a proposal is decided once; ask again)"
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A proposal a decision uses: its ledger key (the signature's MAC) and until when."""
-
-    key: str
-    until: float
-    label: str  # "execute_deployment (offline-1)"
-    execute: bool
-
-    def refusal(self) -> str:
-        return f"refused to {'run' if self.execute else 'reject'} {self.label}: {ALREADY_USED}"
 
 
 def check_decisions(
@@ -116,7 +102,8 @@ def _claim(signature: str, label: str, execute: bool, signer: Signer) -> Claim:
     stamp = Stamp.parse(signature)
     if stamp is None:  # not after it verified
         raise HTTPProblem(403, f"refused {label}: its signature is malformed")
-    return Claim(stamp.mac, signer.used_until(stamp), label, execute)
+    refusal = f"refused to {'run' if execute else 'reject'} {label}: {ALREADY_USED}"
+    return Claim(stamp.mac, signer.used_until(stamp), refusal)
 
 
 def _rejected(

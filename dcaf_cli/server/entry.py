@@ -22,13 +22,14 @@ server stops; one worker keeps its ledger in memory.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,10 @@ from dcaf_cli.runtime.agent import AgentLike
 from dcaf_cli.runtime.compat import agent_notes
 from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
 from dcaf_cli.server.app import create_app
-from dcaf_cli.server.intake import DEFAULT_MAX_BODY
+from dcaf_cli.server.connections import uvicorn_options, with_repeat_filter
+from dcaf_cli.server.guard import AccessPolicy, hosts_for, is_loopback
 from dcaf_cli.server.ledger import Ledger, MemoryLedger, SqliteLedger
+from dcaf_cli.server.limits import DEFAULT_LIMITS, Limits
 from dcaf_cli.server.startup import check_port, run_uvicorn
 from dcaf_cli.session.text import exception_line
 
@@ -55,13 +58,16 @@ class ServeOptions:
     port: int = 8000
     workers: int = 1
     model: str | None = None
-    max_body_bytes: int = DEFAULT_MAX_BODY
+    limits: Limits = DEFAULT_LIMITS
     log_level: str = "info"
     ledger: str | None = None  # memory, sqlite:PATH, redis://HOST:PORT/DB (DCAF_LEDGER)
     # On SIGTERM: stop accepting, let in-flight turns finish for this long, then exit 0.
     shutdown_seconds: int = 30
     metrics: bool = False  # GET /metrics (prometheus-client)
     log_format: str = "text"  # text: uvicorn's access lines; json: one JSON line a request
+    token: str | None = None
+    allow_origins: tuple[str, ...] = ()
+    allow_hosts: tuple[str, ...] = ()
 
 
 def build_agent(spec: str, model: str | None = None) -> AgentLike:
@@ -167,7 +173,47 @@ def _environment(name: str, value: str) -> Iterator[None]:
 def app_from_env() -> FastAPI:
     """The app a worker process serves, built from the environment (see above)."""
     agent = build_agent(settings.serve_agent() or DEFAULT_AGENT, settings.serve_model())
-    return app_with(agent, settings.serve_max_body() or DEFAULT_MAX_BODY)
+    return app_with(agent, limits_from_env())
+
+
+def limits_from_env() -> Limits:
+    limits = Limits(**settings.serve_limits())  # type: ignore[arg-type]
+    max_body = settings.serve_max_body()
+    if max_body is not None:
+        limits = replace(limits, body_bytes=max_body)
+    uvicorn_options(limits)  # the header deadline of this process's connections
+    return limits
+
+
+def access_from_env() -> AccessPolicy:
+    hosts = settings.serve_list(settings.SERVE_HOSTS)
+    return AccessPolicy(
+        hosts=None if "*" in hosts else frozenset(hosts) if hosts else AccessPolicy().hosts,
+        origins=frozenset(settings.serve_list(settings.SERVE_ORIGINS)),
+        token=settings.serve_token(),
+    )
+
+
+def access_for(options: ServeOptions) -> tuple[AccessPolicy, str | None]:
+    """Who may call a server started with `options`, and the token to announce when one
+    was made up: beyond loopback a token is required, so one is drawn if none was given."""
+    token, drawn = options.token or settings.serve_token(), None
+    if token is None and not is_loopback(options.host):
+        token = drawn = secrets.token_urlsafe(24)
+    hosts = hosts_for(options.host, options.allow_hosts)
+    return AccessPolicy(hosts, frozenset(options.allow_origins), token), drawn
+
+
+def _export(options: ServeOptions, access: AccessPolicy) -> None:
+    """What the workers need to build the same app (see `app_from_env`)."""
+    os.environ[settings.SERVE_LIMITS] = json.dumps(asdict(options.limits))
+    hosts = "*" if access.hosts is None else ",".join(sorted(access.hosts))
+    os.environ[settings.SERVE_HOSTS] = hosts
+    os.environ[settings.SERVE_ORIGINS] = ",".join(sorted(access.origins))
+    if access.token is not None:
+        os.environ[settings.SERVE_TOKEN] = access.token
+    if options.model:
+        os.environ[settings.SERVE_MODEL] = options.model
 
 
 @contextlib.contextmanager
@@ -197,54 +243,46 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
     if not settings.session_secret() and not settings.approval_key():
         os.environ[settings.APPROVAL_KEY] = secrets.token_hex(32)
     os.environ[settings.SERVE_AGENT] = spec
-    os.environ[settings.SERVE_MAX_BODY] = str(options.max_body_bytes)
-    if options.model:
-        os.environ[settings.SERVE_MODEL] = options.model
+    access, drawn = access_for(options)
+    _export(options, access)
     os.environ[settings.SERVE_METRICS] = "1" if options.metrics else ""
     os.environ[settings.SERVE_LOG_FORMAT] = options.log_format
     if options.metrics:
         from dcaf_cli.server.observe import Metrics
 
         Metrics()  # a missing prometheus-client is one line now, not in every worker
-    host, port, level, workers = options.host, options.port, options.log_level, options.workers
-    grace = options.shutdown_seconds
-    access_log = options.log_format == "text"
-    with shared_ledger(workers, options.ledger, announce), shared_metrics(options):
+    run = {
+        "host": options.host,
+        "port": options.port,
+        "timeout_graceful_shutdown": options.shutdown_seconds,
+        "access_log": options.log_format == "text",
+        "ws_max_size": options.limits.body_bytes,  # a WebSocket request is a body too
+        **uvicorn_options(options.limits),
+        # not log_level: it would bring back the start-up lines
+        "log_config": with_repeat_filter(quiet_logging(options.log_level)),
+    }
+    with shared_ledger(options.workers, options.ledger, announce), shared_metrics(options):
         if announce is not None:
             for note in agent_notes(agent, spec):
                 announce(f"note: {note}")
-            where = f"http://{host}:{port}"
-            announce(
-                f"serving {agent.name} ({agent.model_name}) at {where}/api/chat (Ctrl-C stops)"
-            )
-        logs = quiet_logging(level)
-        if workers == 1:
-            app = app_with(agent, options.max_body_bytes)
-            run_uvicorn(
-                lambda: uvicorn.run(
-                    app,
-                    host=host,
-                    port=port,
-                    log_config=logs,  # not log_level: it would bring back the start-up lines
-                    timeout_graceful_shutdown=grace,
-                    access_log=access_log,
-                    ws_max_size=options.max_body_bytes,  # a WebSocket request is a body too
-                )
-            )
+            _announce(announce, agent, options, drawn)
+        if options.workers == 1:
+            app = app_with(agent, options.limits, access)
+            run_uvicorn(lambda: uvicorn.run(app, **run))
         else:
-            run_uvicorn(
-                lambda: uvicorn.run(
-                    FACTORY,
-                    factory=True,
-                    workers=workers,
-                    host=host,
-                    port=port,
-                    log_config=logs,  # not log_level: it would bring back the start-up lines
-                    timeout_graceful_shutdown=grace,
-                    access_log=access_log,
-                    ws_max_size=options.max_body_bytes,  # a WebSocket request is a body too
-                )
-            )
+            run_uvicorn(lambda: uvicorn.run(FACTORY, factory=True, workers=options.workers, **run))
+
+
+def _announce(
+    announce: Callable[[str], None], agent: AgentLike, options: ServeOptions, drawn: str | None
+) -> None:
+    where = f"http://{options.host}:{options.port}"
+    announce(f"serving {agent.name} ({agent.model_name}) at {where}/api/chat (Ctrl-C stops)")
+    if drawn is not None:
+        announce(
+            f"clients must send Authorization: Bearer {drawn} (set {settings.SERVE_TOKEN} or "
+            "--token to choose it)"
+        )
 
 
 def quiet_logging(level: str) -> dict[str, Any]:
@@ -260,7 +298,9 @@ def quiet_logging(level: str) -> dict[str, Any]:
     return config
 
 
-def app_with(agent: AgentLike, max_body_bytes: int) -> FastAPI:
+def app_with(
+    agent: AgentLike, limits: Limits = DEFAULT_LIMITS, access: AccessPolicy | None = None
+) -> FastAPI:
     log_json = settings.serve_log_format() == "json"
     metrics = None
     if settings.serve_metrics():
@@ -273,7 +313,8 @@ def app_with(agent: AgentLike, max_body_bytes: int) -> FastAPI:
         access_logging(log_json)
     return create_app(
         agent,
-        max_body_bytes=max_body_bytes,
+        limits=limits,
+        access=access if access is not None else access_from_env(),
         secret=settings.session_secret(),
         approval_key=settings.approval_key(),
         ledger=ledger_from_env(),

@@ -1,27 +1,24 @@
 """From HTTP bytes to a checked chat request, or a 4xx naming what is wrong.
 
-Nothing a client sends may become a 5xx: the body is read up to a limit (413), parsed as
-strict JSON (400: no NaN, no absurd nesting), validated against the protocol's shapes
-(422, naming the field), and its session checked before any agent code runs.
+Nothing a client sends may become a 5xx: the body is read up to a limit and a deadline
+(413, 408), parsed as strict JSON within the limits (400: see `jsonbody`), validated
+against the protocol's shapes (422, naming the field), and its session checked before
+any agent code runs.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from pydantic import ValidationError
 
 from dcaf_cli.protocol.approvals import Folded, fold
 from dcaf_cli.protocol.wire import ChatRequest, WireMessage, session_message
 from dcaf_cli.session.session import Session
 from dcaf_cli.session.text import kind, validation_problems
-
-DEFAULT_MAX_BODY = 4 * 1024 * 1024
-MAX_DEPTH = 100  # nesting levels of the body outside sessions (Session bounds those)
 
 
 class HTTPProblem(Exception):
@@ -53,75 +50,28 @@ class ChatInput:
     session_signature: object = None
 
 
-async def read_limited(chunks: AsyncIterator[bytes], declared: str | None, limit: int) -> bytes:
-    """The whole body, or 413 as soon as it is known to be longer than `limit`."""
+async def read_limited(
+    chunks: AsyncIterator[bytes], declared: str | None, limit: int, seconds: float
+) -> bytes:
+    """The whole body; 413 as soon as it is known to be longer than `limit`, 408 when it
+    takes longer than `seconds` to arrive (a client trickling bytes holds no worker)."""
     too_big = HTTPProblem(413, f"the request body is larger than {limit} bytes")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_big
     body = bytearray()
-    async for chunk in chunks:
-        body += chunk
-        if len(body) > limit:
-            raise too_big
+    with anyio.move_on_after(seconds) as timer:
+        async for chunk in chunks:
+            body += chunk
+            if len(body) > limit:
+                raise too_big
+    if timer.cancelled_caught:
+        raise HTTPProblem(408, f"the request body did not arrive within {seconds:g} seconds")
     return bytes(body)
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):  # 1e400 parses as inf, which JSON cannot send back
-        raise ValueError(f"the number {text[:20]} is out of range")
-    return value
-
-
-def parse_json(body: bytes) -> Any:
-    if not body.strip():
-        raise HTTPProblem(400, "the request body is empty; send a JSON object with `messages`")
-    try:
-        value = json.loads(body, parse_constant=_no_constants, parse_float=_finite)
-    except RecursionError:
-        raise HTTPProblem(400, "the request body is nested too deeply") from None
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, huge integers, NaN
-        raise HTTPProblem(400, f"the request body is not valid JSON: {exc}") from None
-    if _depth(_without_sessions(value)) > MAX_DEPTH:
-        raise HTTPProblem(400, f"the request body is nested deeper than {MAX_DEPTH} levels")
-    return value
-
-
-def _without_sessions(body: Any) -> Any:
-    """The body minus `data.session` of each message: the session is walked (and its
-    depth bounded) by `Session.from_dict` anyway, so walking it here would cost twice."""
-    messages = body.get("messages") if isinstance(body, dict) else None
-    if not isinstance(messages, list):
-        return body
-    return {**body, "messages": [_message_without_session(m) for m in messages]}
-
-
-def _message_without_session(message: Any) -> Any:
-    data = message.get("data") if isinstance(message, dict) else None
-    if not isinstance(data, dict) or "session" not in data:
-        return message
-    return {**message, "data": {k: v for k, v in data.items() if k != "session"}}
-
-
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            deepest = max(deepest, level)
-            if level <= MAX_DEPTH:
-                stack += [(child, level + 1) for child in item]
-    return deepest
-
-
-def parse_chat(value: Any) -> ChatInput:
-    """Validate a parsed body as a chat request (422 names the first bad field)."""
+def parse_chat(value: Any, text_chars: int) -> ChatInput:
+    """Validate a parsed body as a chat request (422 names the first bad field); no
+    message's content may be longer than `text_chars`."""
     if not isinstance(value, dict):
         raise HTTPProblem(
             422, f"the request body must be a JSON object with `messages`, not {kind(value)}"
@@ -132,6 +82,13 @@ def parse_chat(value: Any) -> ChatInput:
         request = ChatRequest.model_validate(value)
     except ValidationError as exc:
         raise HTTPProblem(422, f"bad request: {validation_problems(exc, 'body')}") from None
+    for index, message in enumerate(request.messages):
+        if len(message.content) > text_chars:
+            raise HTTPProblem(
+                422,
+                f"bad request: messages.{index}.content: longer than {text_chars} characters "
+                "(the server's --max-text)",
+            )
     folded = fold(request.messages)
     if folded.foreign:
         approval = folded.foreign[0]

@@ -23,14 +23,16 @@ from typing import Any
 import anyio.to_thread
 
 from dcaf_cli.protocol.events import encode
-from dcaf_cli.protocol.signing import Proposal, Signer, digest
+from dcaf_cli.protocol.signing import SESSION_USED, Claim, Proposal, Signer, digest
 from dcaf_cli.runtime.agent import AgentLike, FunctionAgent
 from dcaf_cli.runtime.results import AgentResponse, EventSink
 from dcaf_cli.runtime.runner import run_sync
 from dcaf_cli.runtime.turn import TurnOptions
 from dcaf_cli.server.approvals import check_decisions
-from dcaf_cli.server.intake import ChatInput, HTTPProblem, parse_chat, parse_json, read_limited
+from dcaf_cli.server.intake import ChatInput, HTTPProblem, parse_chat, read_limited
+from dcaf_cli.server.jsonbody import parse_json
 from dcaf_cli.server.ledger import Ledger, MemoryLedger
+from dcaf_cli.server.limits import DEFAULT_LIMITS, Limits
 from dcaf_cli.server.outgoing import dress, input_descriptions
 from dcaf_cli.session.text import exception_line
 
@@ -55,39 +57,53 @@ class ChatService:
         self,
         agent: AgentLike,
         signer: Signer,
-        max_body_bytes: int,
+        limits: Limits = DEFAULT_LIMITS,
         ledger: Ledger | None = None,
     ) -> None:
         self.agent = agent
         self.signer = signer
-        self.max_body_bytes = max_body_bytes
+        self.limits = limits
         self.ledger: Ledger = ledger if ledger is not None else MemoryLedger()
+        # Requests read and checked at once: each may hold `limits` worth of memory.
+        self.intake = anyio.Semaphore(limits.concurrent)
         self.options = TurnOptions(
             max_rounds=int(getattr(agent, "max_rounds", 10)), allow_edits=False
         )
         self._descriptions = input_descriptions(agent.tools)
 
+    @property
+    def max_body_bytes(self) -> int:
+        return self.limits.body_bytes
+
     async def prepare(self, body: Any, content_length: str | None) -> ChatInput:
         """Read and check a request; HTTPProblem (4xx) before any agent code runs."""
-        raw = await read_limited(body, content_length, self.max_body_bytes)
-        chat = parse_chat(parse_json(raw))
-        problem = self.signer.session_problem(chat.session, chat.session_signature)
+        limits = self.limits
+        async with self.intake:
+            raw = await read_limited(body, content_length, limits.body_bytes, limits.body_seconds)
+            chat = parse_chat(parse_json(raw, limits), limits.text_chars)
+            del raw  # the parsed body is all that is kept while the turn runs
+        signature = chat.session_signature
+        problem = self.signer.session_problem(chat.session, signature)
         if problem is not None:
             raise HTTPProblem(403, problem)
         claims = check_decisions(chat.messages, chat.session, self.signer)
-        if claims:  # recorded before the turn runs: of two identical requests, one runs
-            entries = {claim.key: claim.until for claim in claims}
-            try:
-                used = set(await anyio.to_thread.run_sync(self.ledger.claim, entries))
-            except Exception as exc:  # fail closed: what cannot be recorded does not run
-                message = (
-                    f"the approval ledger failed, so nothing ran; try again: {exception_line(exc)}"
-                )
-                raise HTTPProblem(503, message) from None
-            refused = [claim for claim in claims if claim.key in used]
-            if refused:
-                raise HTTPProblem(403, refused[0].refusal())
+        fresh = self.signer.session_claim(chat.session, signature)
+        if claims or fresh is not None:  # recorded before the turn: of two identical, one runs
+            await self._claim([*claims, *([fresh] if fresh is not None else [])])
         return chat
+
+    async def _claim(self, claims: list[Claim]) -> None:
+        entries = {claim.key: claim.until for claim in claims}
+        try:
+            used = set(await anyio.to_thread.run_sync(self.ledger.claim, entries))
+        except Exception as exc:  # fail closed: what cannot be recorded does not run
+            why = exception_line(exc)
+            message = f"the approval ledger failed, so nothing ran; try again: {why}"
+            raise HTTPProblem(503, message) from None
+        refused = [claim for claim in claims if claim.key in used]
+        if refused:
+            status = 409 if refused[0].refusal == SESSION_USED else 403
+            raise HTTPProblem(status, refused[0].refusal)
 
     async def answer(self, chat: ChatInput, on_event: EventSink | None = None) -> Reply:
         """Run the turn in a worker thread; never raises for what the agent does."""

@@ -26,6 +26,22 @@ Path: TypeAlias = tuple[str | int, ...]
 
 _LEAVES = (str, bool, int, float, type(None), dt.date, dt.time, uuid.UUID)
 _IMMUTABLE_JSON = frozenset({str, int, bool, type(None)})
+_NOT_UNICODE = (
+    "holds text that is not valid Unicode (a lone surrogate, or undecodable bytes), "
+    "which no file can store"
+)
+
+
+def unencodable(text: str) -> bool:
+    """Whether `text` cannot be written as UTF-8: it holds a lone surrogate, as a
+    `"\\ud800"` JSON escape or bytes decoded with `surrogateescape` produce."""
+    if text.isascii():  # the usual case, checked at C speed
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def to_json(value: object, key: str, *, inside: Path = ()) -> JSON:
@@ -41,6 +57,8 @@ def _convert(value: object, path: Path, active: set[int]) -> JSON:
     # Fast path for values that already are plain JSON (the usual case): exact type checks
     # cost a few ns, while `isinstance` against Enum, Mapping or a dataclass costs hundreds.
     kind = type(value)
+    if kind is str and unencodable(value):  # type: ignore[arg-type]
+        _reject(path, _NOT_UNICODE)
     if kind in _IMMUTABLE_JSON:
         return value  # type: ignore[return-value]  # str, int, bool or None: immutable
     if kind is float:
@@ -92,6 +110,8 @@ def _convert_scalar(value: object, path: Path) -> JSON:
     if isinstance(value, int):
         return int(value)
     if isinstance(value, str):
+        if unencodable(value):
+            _reject(path, _NOT_UNICODE)
         return str.__str__(value)
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -111,6 +131,8 @@ def _convert_mapping(value: Mapping[object, object], path: Path, active: set[int
             _reject(path, f"has the key {k!r}; JSON object keys must be strings")
         # `str()` of a `(str, Enum)` member is "Cls.NAME"; JSON wants its value.
         key = k if type(k) is str else k.value if isinstance(k, Enum) else str.__str__(k)
+        if unencodable(key):
+            _reject(path, f"has a key that {_NOT_UNICODE}")
         out[key] = _convert(v, (*path, key), active)
     return out
 

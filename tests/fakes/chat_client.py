@@ -18,7 +18,7 @@ def isolate(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     for name in (*PROXY_VARS, "DCAF_SESSION_SECRET", "DCAF_APPROVAL_KEY", "DCAF_MODEL"):
         monkeypatch.delenv(name, raising=False)
-    for name in ("DCAF_SERVE_AGENT", "DCAF_SERVE_MODEL", "DCAF_SERVE_MAX_BODY"):
+    for name in ("DCAF_SERVE_AGENT", "DCAF_SERVE_MODEL", "DCAF_SERVE_MAX_BODY", "DCAF_SERVE_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 

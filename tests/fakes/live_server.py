@@ -22,17 +22,18 @@ from fakes.httpd import Serving
 
 
 class LiveServer(Serving):
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="none",
-            http="h11",
-            loop="asyncio",
-            timeout_graceful_shutdown=2,
-        )
+    def __init__(self, app: Any, **options: Any) -> None:
+        """`options` go to `uvicorn.Config` (`uvicorn_options(limits)`, as `dcaf serve`)."""
+        settings: dict[str, Any] = {
+            "log_level": "warning",
+            "access_log": False,
+            "lifespan": "off",
+            "ws": "none",
+            "http": "h11",
+            "loop": "asyncio",
+            "timeout_graceful_shutdown": 2,
+        }
+        config = uvicorn.Config(app, **{**settings, **options})
         self.server = uvicorn.Server(config)
         # proto=IPPROTO_TCP, or asyncio leaves Nagle on (40 ms per keep-alive request).
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -75,3 +76,7 @@ def serving(apps: dict[str, Any]) -> Iterator[dict[str, str]]:
                 server.stop()
             else:
                 server.sock.close()
+
+
+# What every client of the server must send with a body (see dcaf_cli.server.guard).
+JSON_HEADERS = {"content-type": "application/json"}

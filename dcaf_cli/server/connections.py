@@ -1,0 +1,125 @@
+"""Connections that cannot hold a worker: uvicorn's HTTP protocol with a header deadline,
+and a log that does not grow with every bad connection.
+
+uvicorn times out idle keep-alive connections but not a client that sends its headers a
+byte at a time (slowloris): each such connection holds a file descriptor for as long as
+the client likes. `GuardedH11Protocol` gives every request `header_seconds` from the
+moment the server waits for it (connection made, or the previous response sent) to the
+end of its headers, then closes the connection. The body has its own deadline in the app
+(`intake.read_limited`, 408), and `Limits.connections` becomes uvicorn's
+`limit_concurrency` (503 beyond it).
+
+`RepeatFilter` lets a log line through at most `burst` times per `window` seconds, then
+says once how many it held back: a flood of malformed requests logs a few lines a
+minute, not 166 MB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import h11
+from uvicorn.config import LOGGING_CONFIG
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from dcaf_cli.server.limits import DEFAULT_LIMITS, Limits
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol closing connections whose headers take too long.
+
+    A class attribute, not an argument: uvicorn's worker processes import the class by
+    name (`uvicorn_options` sets it, in each process, from the same `Limits`)."""
+
+    header_seconds: ClassVar[float] = DEFAULT_LIMITS.header_seconds
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the headers are in
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()  # the next request on this connection gets its own deadline
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.header_seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+class RepeatFilter(logging.Filter):
+    """At most `burst` records with the same text per `window` seconds."""
+
+    def __init__(
+        self, burst: int = 5, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self.burst, self.window, self.clock = burst, window, clock
+        self._seen: dict[str, tuple[float, int]] = {}  # text -> (window start, count)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        now = self.clock()
+        start, count = self._seen.get(text, (now - self.window, 0))
+        if now - start >= self.window:  # a new window: let it through
+            if len(self._seen) > 1000:  # many distinct lines: forget the old ones
+                self._seen.clear()
+            self._seen[text] = (now, 1)
+            if count > self.burst:
+                _say(record, f"{text} (and {count - self.burst} more like it before)")
+            return True
+        self._seen[text] = (start, count + 1)
+        if count + 1 == self.burst + 1:
+            _say(record, f"{text} (repeated; held back for a minute)")
+        return count + 1 <= self.burst + 1
+
+
+def _say(record: logging.LogRecord, text: str) -> None:
+    record.msg, record.args = text, ()
+
+
+def with_repeat_filter(base: dict[str, Any] = LOGGING_CONFIG) -> dict[str, Any]:
+    """A logging set-up for uvicorn (`base`) with a `RepeatFilter` on each handler:
+    applied by uvicorn in every worker process it starts."""
+    config = copy.deepcopy(base)
+    config["filters"] = {"repeats": {"()": f"{__name__}.RepeatFilter"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["repeats"]
+    return config
+
+
+def uvicorn_options(limits: Limits) -> dict[str, Any]:
+    """The keyword arguments of `uvicorn.run` that carry `limits`."""
+    GuardedH11Protocol.header_seconds = limits.header_seconds
+    return {
+        "http": f"{__name__}:GuardedH11Protocol",
+        "timeout_keep_alive": limits.keep_alive_seconds,
+        "limit_concurrency": limits.connections,
+        "h11_max_incomplete_event_size": 16 * 1024,  # headers larger than 16 KB: 400
+        "log_config": with_repeat_filter(),
+    }

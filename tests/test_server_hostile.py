@@ -1,0 +1,314 @@
+"""The server against hostile clients, over real HTTP (uvicorn on 127.0.0.1): text that
+is not Unicode, cross-site and rebinding requests, missing tokens, oversized and slow
+requests, and replayed signed sessions."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cli_helpers import invoke
+from fakes.chat_client import chat, isolate, user
+from fakes.live_server import JSON_HEADERS, LiveServer, serving
+
+from dcaf_cli import Agent, Session, tool
+from dcaf_cli.runtime.loader import load_agent
+from dcaf_cli.server import create_app
+from dcaf_cli.server.connections import RepeatFilter, uvicorn_options
+from dcaf_cli.server.guard import AccessPolicy
+from dcaf_cli.server.limits import Limits
+
+RAN: list[str] = []
+TOKEN = "t0ken-for-tests"
+ORIGIN = "https://app.example"
+
+
+@tool(description="Remember a note")
+def remember(note: str, session: Session) -> str:
+    """Remember a note."""
+    RAN.append(note)
+    session.set("note", note)
+    return f"noted {note}"
+
+
+def noter() -> Agent:
+    return Agent(tools=[remember], name="noter")
+
+
+SMALL = Limits(values=50, depth=10, text_chars=100)
+
+
+@pytest.fixture(scope="module")
+def urls() -> Iterator[dict[str, str]]:
+    apps = {
+        "noter": create_app(noter()),
+        "signed": create_app(noter(), secret="s"),
+        "expiring": create_app(noter(), secret="s", session_ttl=-1),
+        "small": create_app(noter(), limits=SMALL),
+        "token": create_app(noter(), access=AccessPolicy(token=TOKEN)),
+        "origin": create_app(noter(), access=AccessPolicy(origins=frozenset({ORIGIN}))),
+    }
+    with serving(apps) as found:
+        yield found
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate(monkeypatch)
+    RAN.clear()
+
+
+def client(url: str, **headers: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=url, headers={**JSON_HEADERS, **headers}, timeout=30, trust_env=False
+    )
+
+
+def post(url: str, body: bytes | dict[str, Any], path: str = "/api/chat", **headers: str) -> Any:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    with client(url, **headers) as http:
+        return http.post(path, content=content)
+
+
+# -- text that is not Unicode -----------------------------------------------------------
+
+SURROGATE_BODIES = [
+    rb'{"messages":[{"role":"user","content":"/remember hi","data":{"session":{"x":"\ud800"}}}]}',
+    rb'{"messages":[{"role":"user","content":"/remember \udfff"}]}',
+    rb'{"messages":[{"role":"user","content":"/remember hi","data":{"session":{"\ud800":1}}}]}',
+    rb'{"messages":[{"role":"user","content":"/remember hi"}],"tenant":"\udbff"}',
+]
+
+
+@pytest.mark.parametrize("server", ["noter", "signed"])
+@pytest.mark.parametrize("path", ["/api/chat", "/api/chat-stream"])
+@pytest.mark.parametrize("body", SURROGATE_BODIES)
+def test_a_lone_surrogate_is_a_400_before_anything_runs(
+    urls: dict[str, str], server: str, path: str, body: bytes
+) -> None:
+    response = post(urls[server], body, path)
+    assert response.status_code == 400
+    assert "lone surrogate" in response.json()["error"]
+    assert RAN == []
+
+
+def test_a_surrogate_pair_is_one_character(urls: dict[str, str]) -> None:
+    body = rb'{"messages":[{"role":"user","content":"/remember \ud83d\ude00"}]}'
+    response = post(urls["noter"], body)
+    assert response.status_code == 200
+    assert response.json()["data"]["session"] == {"note": "\U0001f600"}
+
+
+# -- limits -------------------------------------------------------------------------------
+
+
+def test_too_many_values_is_a_400_before_parsing(urls: dict[str, str]) -> None:
+    body = {"messages": [user("/remember x", {"list": [[0]] * 60})]}
+    response = post(urls["small"], body)
+    assert response.status_code == 400
+    assert "more than 50 JSON values" in response.json()["error"]
+    # Commas inside strings are not values.
+    response = post(urls["small"], {"messages": [user("/remember " + "a," * 40)]})
+    assert response.status_code == 200
+
+
+def test_deep_nesting_and_long_content_are_refused(urls: dict[str, str]) -> None:
+    deep: Any = "x"
+    for _ in range(12):
+        deep = {"d": deep}
+    response = post(urls["small"], {"messages": [user("hi")], "tenant": deep})
+    assert response.status_code == 400
+    assert "deeper than 10 levels" in response.json()["error"]
+    response = post(urls["small"], {"messages": [user("/remember " + "x" * 200)]})
+    assert response.status_code == 422
+    assert "longer than 100 characters" in response.json()["error"]
+    assert RAN == []
+
+
+def test_a_one_megabyte_slash_argument_is_parsed(urls: dict[str, str]) -> None:
+    note = "x" * 1_000_000
+    response = post(urls["noter"], {"messages": [user(f"/remember '{note}'")]})
+    assert response.status_code == 200
+    assert [note] == RAN
+
+
+# -- who may call -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""]
+)
+def test_only_json_bodies_are_read(urls: dict[str, str], kind: str) -> None:
+    body = {"messages": [user("/remember cross-site")]}
+    response = post(urls["noter"], body, **{"content-type": kind})
+    assert response.status_code == 415
+    assert "application/json" in response.json()["error"]
+    assert RAN == []
+
+
+def test_a_foreign_host_is_refused(urls: dict[str, str]) -> None:
+    body = {"messages": [user("/remember rebound")]}
+    response = post(urls["noter"], body, host="evil.example")
+    assert response.status_code == 421
+    assert "--allow-host" in response.json()["error"]
+    port = urls["noter"].rsplit(":", 1)[1]
+    assert post(urls["noter"], body, host=f"localhost:{port}").status_code == 200
+    with client(urls["noter"], host="evil.example") as http:
+        assert http.get("/health").status_code == 421
+
+
+def test_a_foreign_origin_is_refused_unless_allowed(urls: dict[str, str]) -> None:
+    body = {"messages": [user("/remember from a page")]}
+    response = post(urls["noter"], body, origin="https://evil.example")
+    assert response.status_code == 403
+    assert "--allow-origin" in response.json()["error"]
+    assert post(urls["noter"], body, origin="null").status_code == 403
+    assert RAN == []
+    assert post(urls["noter"], body, origin=urls["noter"]).status_code == 200  # its own page
+    assert post(urls["origin"], body, origin=ORIGIN).status_code == 200
+    with client(urls["origin"]) as http:
+        preflight = http.options(
+            "/api/chat",
+            headers={"origin": ORIGIN, "access-control-request-method": "POST"},
+        )
+    assert preflight.headers["access-control-allow-origin"] == ORIGIN
+
+
+def test_a_token_is_required_when_set(urls: dict[str, str]) -> None:
+    body = {"messages": [user("/remember secret")]}
+    response = post(urls["token"], body)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert post(urls["token"], body, authorization="Bearer wrong").status_code == 401
+    assert RAN == []
+    assert post(urls["token"], body, authorization=f"Bearer {TOKEN}").status_code == 200
+    with client(urls["token"]) as http:
+        assert http.get("/health").status_code == 200  # probes need no token
+
+
+def test_dcaf_run_url_sends_the_token(
+    urls: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    args = ["run", "--url", urls["token"], "--session", str(tmp_path / "s.json")]
+    refused = invoke(capsys, *args, "-m", "/remember a")
+    assert refused.code != 0
+    assert "the server answered 401" in refused.err
+    assert invoke(capsys, *args, "--token", TOKEN, "-m", "/remember b").code == 0
+    monkeypatch.setenv("DCAF_SERVE_TOKEN", TOKEN)
+    assert invoke(capsys, *args, "-m", "/remember c").code == 0
+    assert RAN == ["b", "c"]
+
+
+# -- signed sessions are fresh ------------------------------------------------------------
+
+
+def _signed(reply: dict[str, Any]) -> dict[str, Any]:
+    return {"session": reply["data"]["session"], "session_signature": reply["data"][
+        "session_signature"]}  # fmt: skip
+
+
+def test_an_older_signed_session_is_refused_once_a_newer_one_was_issued(
+    urls: dict[str, str],
+) -> None:
+    with client(urls["signed"]) as http:
+        first = chat(http, [user("/remember one")])
+        older = _signed(first)
+        second = chat(http, [user("/remember two", **older)])
+        replay = http.post("/api/chat", json={"messages": [user("/remember again", **older)]})
+        assert replay.status_code == 409
+        assert "already used" in replay.json()["error"]
+        chat(http, [user("/remember three", **_signed(second))])
+    assert RAN == ["one", "two", "three"]
+
+
+def test_of_two_requests_with_one_signed_state_one_runs(urls: dict[str, str]) -> None:
+    with client(urls["signed"]) as http:
+        state = _signed(chat(http, [user("/remember one")]))
+    body = {"messages": [user("/remember twice", **state)]}
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(lambda _: post(urls["signed"], body).status_code, range(2)))
+    assert statuses == [200, 409]
+    assert RAN == ["one", "twice"]
+
+
+def test_an_expired_signed_session_is_refused(urls: dict[str, str]) -> None:
+    with client(urls["expiring"]) as http:
+        state = _signed(chat(http, [user("/remember one")]))
+        response = http.post("/api/chat", json={"messages": [user("/remember two", **state)]})
+    assert response.status_code == 403
+    assert "expired" in response.json()["error"]
+
+
+# -- slow clients -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_limits_url() -> Iterator[str]:
+    limits = Limits(header_seconds=0.5, body_seconds=0.5)
+    server = LiveServer(create_app(load_agent("shop"), limits=limits), **uvicorn_options(limits))
+    with _started(server):
+        yield server.url
+
+
+@contextlib.contextmanager
+def _started(server: LiveServer) -> Iterator[None]:
+    server.start()
+    try:
+        yield
+    finally:
+        server.stop()
+
+
+def _connect(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.settimeout(30)  # far beyond the server's deadlines: a hang fails the test
+    return sock
+
+
+def test_a_client_trickling_headers_is_cut_off(slow_limits_url: str) -> None:
+    with _connect(slow_limits_url) as sock:
+        sock.sendall(b"POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        assert sock.recv(1024) == b""  # closed by the server, not by the timeout above
+    assert httpx.get(f"{slow_limits_url}/health", trust_env=False).status_code == 200
+
+
+def test_a_client_trickling_a_body_gets_408(slow_limits_url: str) -> None:
+    with _connect(slow_limits_url) as sock:
+        head = b"POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        head += b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        sock.sendall(head + b'{"messages": ')
+        answer = b""
+        while not answer.endswith(b"}") and (chunk := sock.recv(4096)):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert b"did not arrive within 0.5 seconds" in answer
+
+
+def test_repeated_log_lines_are_held_back() -> None:
+    now = [0.0]
+    repeats = RepeatFilter(burst=3, window=60, clock=lambda: now[0])
+
+    def passes(text: str) -> bool:
+        record = logging.LogRecord("uvicorn.error", logging.WARNING, "", 0, text, (), None)
+        return repeats.filter(record)
+
+    assert [passes("Invalid HTTP request received.") for _ in range(10)] == [True] * 4 + [False] * 6
+    assert passes("another line")
+    now[0] = 61.0
+    record = logging.LogRecord(
+        "x", logging.WARNING, "", 0, "Invalid HTTP request received.", (), None
+    )
+    assert repeats.filter(record)
+    assert "7 more like it" in record.getMessage()
