@@ -117,14 +117,19 @@ def create_app(
         prepared = await _prepare(service, request)
         if isinstance(prepared, Response):
             return prepared
-        reply = await service.answer(prepared)
+        try:
+            reply = await service.answer(prepared)
+        finally:
+            service.slots.release()
         return Response(reply.body, media_type="application/json")
 
     async def chat_stream(request: Request) -> Response:
         prepared = await _prepare(service, request)
         if isinstance(prepared, Response):
             return prepared
-        return StreamingResponse(stream_reply(service, prepared), media_type=NDJSON)
+        service.slots.release()  # a stream's slot covers reading and checking it
+        lines = stream_reply(service, prepared)
+        return StreamingResponse(lines, media_type=NDJSON)
 
     app.add_api_route("/health", health, methods=["GET"])
     app.add_api_route("/ready", ready, methods=["GET"])
@@ -173,7 +178,8 @@ def _why(problem: str | None) -> dict[str, str]:
 
 
 async def _prepare(service: ChatService, request: Request) -> ChatInput | Response:
-    """The checked request, or the 4xx response refusing it."""
+    """The checked request, holding one of the worker's slots (see `ChatService.prepare`),
+    or the 4xx response refusing it."""
     try:
         return await service.prepare(request.stream(), request.headers.get("content-length"))
     except HTTPProblem as problem:

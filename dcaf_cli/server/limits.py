@@ -3,8 +3,9 @@
 Each figure is an option of `dcaf serve` (and of `create_app`), documented in
 docs/protocol.md. The body is checked against `body_bytes`, `values` and `depth` before
 any Python object is built from it, so the memory a request can take is bounded by its
-size; `concurrent` bounds how many requests a worker parses and checks at once, so a
-flood of maximal requests waits instead of multiplying that memory. `text_chars` bounds
+size; `concurrent` bounds how many requests a worker holds at once (from reading the body
+to the end of the turn), so a flood of maximal requests waits instead of multiplying
+that memory. `text_chars` bounds
 each message's content, which is where a slash call's arguments come from.
 """
 
@@ -21,7 +22,7 @@ class Limits:
     depth: int = 100  # nesting levels of the body outside sessions (400)
     values: int = 200_000  # JSON values (objects, arrays and scalars) in a body (400)
     text_chars: int = 1 * MIB  # characters of one message's content (422)
-    concurrent: int = 4  # requests a worker reads and checks at once; the rest wait
+    concurrent: int = 8  # requests a worker reads, checks and runs at once; the rest wait
     body_seconds: float = 30.0  # to receive a body once its headers arrived (408)
     header_seconds: float = 10.0  # to receive a request's headers (the connection closes)
     keep_alive_seconds: int = 5  # an idle keep-alive connection closes

@@ -64,8 +64,12 @@ class ChatService:
         self.signer = signer
         self.limits = limits
         self.ledger: Ledger = ledger if ledger is not None else MemoryLedger()
-        # Requests read and checked at once: each may hold `limits` worth of memory.
-        self.intake = anyio.Semaphore(limits.concurrent)
+        # Requests in progress (parsed, checked, their turn running): each may hold a
+        # body's worth of objects, so a flood waits here instead of multiplying that
+        # memory. Bodies are read before taking a slot, so clients that send slowly do
+        # not hold one; how many are read at once is bounded too (raw bytes only).
+        self.slots = anyio.Semaphore(limits.concurrent)
+        self.reading = anyio.Semaphore(limits.concurrent * 8)
         self.options = TurnOptions(
             max_rounds=int(getattr(agent, "max_rounds", 10)), allow_edits=False
         )
@@ -76,12 +80,22 @@ class ChatService:
         return self.limits.body_bytes
 
     async def prepare(self, body: Any, content_length: str | None) -> ChatInput:
-        """Read and check a request; HTTPProblem (4xx) before any agent code runs."""
+        """Read and check a request; HTTPProblem (4xx) before any agent code runs.
+
+        A request that passes holds one of `slots`: the caller releases it when the turn
+        has ended."""
         limits = self.limits
-        async with self.intake:
+        async with self.reading:
             raw = await read_limited(body, content_length, limits.body_bytes, limits.body_seconds)
-            chat = parse_chat(parse_json(raw, limits), limits.text_chars)
-            del raw  # the parsed body is all that is kept while the turn runs
+        await self.slots.acquire()
+        try:
+            return await self._check(raw)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    async def _check(self, raw: bytes) -> ChatInput:
+        chat = parse_chat(parse_json(raw, self.limits), self.limits.text_chars)
         signature = chat.session_signature
         problem = self.signer.session_problem(chat.session, signature)
         if problem is not None:
