@@ -28,6 +28,7 @@ from dcaf_cli.runtime.results import (
 )
 from dcaf_cli.runtime.turn import TurnOptions
 from dcaf_cli.session.diff import Change
+from dcaf_cli.session.jsonvalue import scrub_text, unencodable
 from dcaf_cli.session.pathedit import delete_at, set_at
 from dcaf_cli.session.recorder import Recorder
 from dcaf_cli.session.redact import secrets_in_changes
@@ -173,6 +174,13 @@ class Conversation:
         self, text: str, decide: Decide, on_event: EventSink | None = None
     ) -> TurnReport:
         """Run one user turn and save it. Cancellation propagates with nothing changed."""
+        if unencodable(text):  # it could never be saved: refused before anything runs
+            report = TurnReport(scrub_text(text)[0])
+            report.error = (
+                "the message is not valid UTF-8 text (undecodable bytes or a lone surrogate); "
+                "nothing ran"
+            )
+            return report
         standing = self.always_approve if self.honour_standing_approvals else frozenset()
         options = TurnOptions(always_approve=standing)
         self._granted = []
@@ -201,14 +209,22 @@ class Conversation:
             report.error, report.exception = response.error, response.exception
             return report
         report.notice = self._missing_session_notice(response)
-        self.doc.messages.extend(outcome.messages)
+        # What a model, tool or server said is kept as said, unless it is not Unicode:
+        # then U+FFFD stands in, so the file stays saveable (the session is always).
+        (messages, calls, reply), scrubbed = scrub_text(
+            [outcome.messages, [c.to_wire() for c in outcome.executed], response.text]
+        )
+        if scrubbed:
+            report.text = reply
+            report.notice = "the reply held text that is not valid Unicode; saved with \ufffd"
+        self.doc.messages.extend(messages)
         record = history.record_turn(
             self.doc,
             input=text,
             changes=response.changes,
-            tool_calls=[c.to_wire() for c in outcome.executed],
-            reply=response.text,
-            messages=outcome.messages,
+            tool_calls=calls,
+            reply=reply,
+            messages=messages,
         )
         if granted:
             record[approvals.TURN_FIELD] = granted

@@ -16,6 +16,7 @@ class ExitStatus(IntEnum):
     ERROR = 1  # a turn or command failed: tool, model, network, server error
     BAD_INPUT = 2  # bad file, bad arguments, unknown agent: nothing was changed
     LOCKED = 3  # another process holds the session file, or it changed behind our back
+    BUG = 70  # dcaf itself failed (EX_SOFTWARE): never a code a command gives a meaning
     INTERRUPTED = 130  # Ctrl-C
 
 

@@ -89,3 +89,47 @@ def explode(session: Session) -> str:
 
 
 failing = Agent(tools=[explode], name="failing")
+
+
+# Hostile tools: broken text, sys.exit, and credentials that must be redacted.
+PEM_KEY = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAsecretbody\n-----END RSA PRIVATE KEY-----"
+)
+
+
+@tool(description="Store text that is not Unicode")
+def store_broken(session: Session) -> str:
+    session.set("note", "half \udcff")
+    return "stored"
+
+
+@tool(description="Return text that is not Unicode")
+def say_broken(session: Session) -> str:
+    return "half \ud800"
+
+
+@tool(description="Leave the program")
+def leave(session: Session) -> str:
+    session.set("left", True)
+    raise SystemExit(3)
+
+
+@tool(description="Store a fine value")
+def store_fine(session: Session) -> str:
+    session.set("fine", True)
+    return "stored"
+
+
+@tool(description="Keep a connection string")
+def keep(url: str, session: Session) -> str:
+    session.set("database", url)
+    return f"kept {url}"
+
+
+@tool(description="Keep a private key")
+def keep_pem(session: Session) -> str:
+    session.set("deploy", PEM_KEY)
+    return f"kept {PEM_KEY}"
+
+
+HOSTILE = Agent(tools=[store_broken, say_broken, leave, store_fine, keep, keep_pem], name="hostile")

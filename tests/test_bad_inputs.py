@@ -352,13 +352,19 @@ def test_usage_errors_exit_2_without_a_traceback(
     tmp_path.mkdir()
     for args in (
         ["run", "--approve", "maybe", "-m", "x"],
-        ["run", "shop", "--session", str(tmp_path), "-m", "x"],  # a folder
         ["run", "--no-such-option"],
     ):
         result = run_dcaf(capsys, monkeypatch, *args)
         assert result.status == ExitStatus.BAD_INPUT, args
         assert "Error" in result.err
         assert "Traceback" not in result.err
+    # A folder as the session file: dcaf's own one line, not Typer's usage block.
+    result = run_dcaf(capsys, monkeypatch, "run", "shop", "--session", str(tmp_path), "-m", "x")
+    assert result.status == ExitStatus.BAD_INPUT
+    assert (
+        result.err
+        == f"dcaf: error: {tmp_path} is not a regular file; give the path of a .json file\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 

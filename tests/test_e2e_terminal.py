@@ -179,3 +179,19 @@ def test_a_run_without_a_file_is_saved_and_resume_picks_it(
         assert f"dcaf · shop · offline · {saved}" in " ".join(screen.split())
     finally:
         second.close()
+
+
+def test_an_unwritable_home_only_turns_history_off(terminal: Terminal, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"  # DCAF_HOME under a file: no folder can be made there
+    blocker.write_text("")
+    cart = tmp_path / "cart.json"
+    command = f"{shlex.quote(str(DCAF))} run shop --session {shlex.quote(str(cart))}"
+    home = shlex.quote(str(blocker / "dcaf"))
+    terminal.start(f'DCAF_HOME={home} {command}; echo "[dcaf exited $?]"; sleep 60')
+    screen = terminal.wait_for(lambda s: prompt_text(s) == "")
+    assert "bug in dcaf" not in screen
+    assert screen.count("prompt history is off for this run") == 1
+    terminal.type("add 2 widgets to my cart")
+    terminal.keys("Enter")
+    screen = terminal.wait_for(f"saved {cart} (revision 1)")
+    assert screen.count("prompt history is off for this run") == 1  # said once

@@ -199,9 +199,15 @@ def test_dump_writes_null_for_nan_and_infinity(bad: float) -> None:
     assert parse(dump_session_document(doc)).turns[0]["tool_calls"][0]["input"] == {"x": [1, None]}
 
 
-def test_a_number_too_large_for_a_float_is_saved_as_null() -> None:
-    doc = parse(b'{"dcaf_session": 1, "turns": [{"x": 1e400}]}')
-    assert parse(dump_session_document(doc)).turns == [{"x": None}]
+def test_a_number_too_large_for_a_float_is_refused_on_load() -> None:
+    # Read as infinity, it would silently become null on the next save.
+    for number in (b"1e400", b"-1E+999", b"1" + b"0" * 400 + b".5"):
+        with pytest.raises(SessionFileError, match="too large for a 64-bit float"):
+            parse(b'{"dcaf_session": 1, "turns": [{"x": ' + number + b"}]}")
+    assert parse(b'{"dcaf_session": 1, "session": {"x": 1e300, "t": "1e999"}}').session == {
+        "x": 1e300,
+        "t": "1e999",
+    }
 
 
 def test_words_nan_and_infinity_in_text_are_data() -> None:

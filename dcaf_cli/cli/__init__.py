@@ -16,7 +16,16 @@ from dcaf_cli.errors import DcafError, ExitStatus
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"dcaf: error: {message}\n")
+    from dcaf_cli.session.redact import redact_message
+
+    sys.stderr.write(f"dcaf: error: {redact_message(message)}\n")
+
+
+def _traceback() -> None:
+    """The traceback being handled, as `--debug` shows it: credentials masked."""
+    from dcaf_cli.session.redact import redact_message
+
+    sys.stderr.write(redact_message(traceback.format_exc()))
 
 
 def _click_exception_class() -> Any:
@@ -66,7 +75,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
         return int(ExitStatus.INTERRUPTED)
     except DcafError as exc:
         if state.debug:
-            traceback.print_exc()
+            _traceback()
         _error(str(exc))
         return int(exc.exit_status)
     except BrokenPipeError:
@@ -75,8 +84,8 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
         return int(ExitStatus.OK)
     except Exception as exc:
         if state.debug:
-            traceback.print_exc()
+            _traceback()
         bug = "this is a bug in dcaf; run with --debug for the traceback"
         _error(f"{type(exc).__name__}: {exc} ({bug})")
-        return int(ExitStatus.ERROR)
+        return int(ExitStatus.BUG)
     return int(result or 0)

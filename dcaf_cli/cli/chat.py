@@ -196,6 +196,7 @@ def start_chat(settings: ChatSettings) -> ExitStatus:
         options = ScriptOptions(
             json_output=settings.json_output, approve=settings.approve,
             reveal=settings.reveal, debug=settings.debug,
+            source="-m message" if settings.messages else "stdin line",
         )  # fmt: skip
         return run_script(conversation, lines, options, make_console(), make_console(stderr=True))
     finally:
@@ -204,10 +205,15 @@ def start_chat(settings: ChatSettings) -> ExitStatus:
 
 def _interactive(conversation: Conversation, settings: ChatSettings) -> ExitStatus:
     from dcaf_cli.repl.app import Repl, make_prompt_session
-    from dcaf_cli.repl.history import PrivateHistory
+    from dcaf_cli.repl.prompt_history import prompt_history
     from dcaf_cli.settings import history_file
 
-    prompt = make_prompt_session(history=PrivateHistory(history_file()))
+    err = Console(stderr=True)
+
+    def note(text: str) -> None:
+        err.print(f"dcaf: note: {text}", markup=False, highlight=False, soft_wrap=True)
+
+    prompt = make_prompt_session(history=prompt_history(history_file(), note))
     repl = Repl(
         conversation, prompt, Console(), reveal=settings.reveal, debug=settings.debug,
         sessions=session_source(settings),
@@ -233,6 +239,10 @@ def session_source(settings: ChatSettings) -> SessionSource:
 
 
 def _stdin_lines() -> Iterable[str]:
+    # Undecodable bytes arrive as lone surrogates, which `run_script` refuses by line
+    # number, rather than as a UnicodeDecodeError from the middle of the loop.
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="surrogateescape")
     for line in sys.stdin:
         if line.strip():
             yield line.rstrip("\n")

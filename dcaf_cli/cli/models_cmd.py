@@ -9,6 +9,13 @@ import typer
 
 
 def _endpoint(prefix: str) -> str:
+    """Where `prefix:` models are served, with any password in the URL masked."""
+    from dcaf_cli.session.redact import redact_message
+
+    return redact_message(_plain_endpoint(prefix))
+
+
+def _plain_endpoint(prefix: str) -> str:
     env = os.environ
     if prefix == "openai":
         url = env.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"

@@ -10,7 +10,8 @@ import typer
 HELP_OPTIONS = ["-h", "--help"]
 
 EXIT_CODES = """Exit codes: 0 ok · 1 a turn or command failed · 2 bad input (file, arguments,
-agent), nothing changed · 3 the session file is locked or changed on disk · 130 interrupted."""
+agent), nothing changed · 3 the session file is locked or changed on disk · 70 a bug in dcaf
+(please report it) · 130 interrupted."""
 
 FileArg = Annotated[
     Path,

@@ -78,7 +78,6 @@ def run(  # noqa: PLR0917 (Typer reads the options from the parameters)
             help="Session file to load and save after every turn (created if missing). "
             "Default: a new file in the sessions folder ($DCAF_SESSIONS_DIR, see `dcaf "
             "session ls`).",
-            dir_okay=False,
         ),
     ] = None,
     continue_last: Annotated[

@@ -36,10 +36,12 @@ from dcaf_cli.models.base import (
     Usage,
 )
 from dcaf_cli.models.common import (
+    CUT_SHORT,
     alternating_turns,
     origin,
     server_message,
 )
+from dcaf_cli.session.redact import remember_secret
 
 DEFAULT_MAX_TOKENS = 4096
 _NO_KEY = "Could not resolve authentication method"  # the SDK's TypeError when no key is set
@@ -77,6 +79,7 @@ class AnthropicModel:
         self.name = name
         self.model_id = model_id
         self.options = options
+        remember_secret(options.api_key or os.environ.get("ANTHROPIC_API_KEY"))
         self.max_retries = settings.max_retries()
         self.timeout = settings.timeout()
 
@@ -133,6 +136,8 @@ class AnthropicModel:
         async with stream:
             async for event in stream:
                 reply.add(event)
+        if not reply.stopped:  # the connection dropped mid-reply: not a whole answer
+            raise ModelError(f"anthropic: {CUT_SHORT}", hint="try the turn again")
         return reply.build()
 
     def _explain(self, exc: anthropic.APIError) -> str:
@@ -218,9 +223,12 @@ class _ReplyBuilder:
         self.calls: dict[int, _PartialCall] = {}
         self.usage = Usage()
         self.stop_reason: str | None = None
+        self.stopped = False  # `message_stop` came: the reply is whole
 
     def add(self, event: RawMessageStreamEvent) -> None:
-        if event.type == "message_start":
+        if event.type == "message_stop":
+            self.stopped = True
+        elif event.type == "message_start":
             self.usage.input_tokens = event.message.usage.input_tokens
             self.usage.output_tokens = event.message.usage.output_tokens
         elif event.type == "content_block_start":

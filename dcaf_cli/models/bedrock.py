@@ -34,6 +34,7 @@ from dcaf_cli.models.bedrock_format import (
     converse_args,
     reply_from_converse,
 )
+from dcaf_cli.models.common import CUT_SHORT
 
 T = TypeVar("T")
 
@@ -156,6 +157,8 @@ class BedrockModel:
                     if stop.is_set():
                         break
                     builder.add(event)
+        if builder.stop_reason is None and not stop.is_set():  # no `messageStop`: cut short
+            raise ModelError(f"bedrock: {CUT_SHORT}", hint="try the turn again")
         return builder.build()
 
     def _converse(self, call: Json) -> ModelReply:

@@ -7,10 +7,15 @@ from collections.abc import Iterable
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
-from dcaf_cli.session.redact import MASK, SECRET_VALUE
+from dcaf_cli.session.redact import redact_message
 from dcaf_cli.session.text import one_line, shorten
 
 B = TypeVar("B")
+
+CUT_SHORT = (
+    "the reply was cut short (the stream ended before the model's end marker); "
+    "nothing of it was kept"
+)
 
 
 def alternating_turns(
@@ -43,5 +48,5 @@ def origin(url: str) -> str:
 def server_message(text: str, limit: int = 160) -> str:
     """A server's message on one line, short, with anything like a key masked (some
     servers quote the key they rejected; error bodies can be whole HTML pages)."""
-    line = SECRET_VALUE.sub(MASK, one_line(text)) or "no details"
+    line = redact_message(one_line(text)) or "no details"
     return shorten(line, limit)

@@ -29,7 +29,8 @@ from dcaf_cli.models.base import (
     ToolCall,
     Usage,
 )
-from dcaf_cli.models.common import server_message
+from dcaf_cli.models.common import CUT_SHORT, server_message
+from dcaf_cli.session.redact import remember_secret
 from dcaf_cli.session.text import shorten
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -103,6 +104,8 @@ class OpenAICompatModel:
                 on_text(delta)
         if builder.chunks == 0:
             raise _malformed(self, "no streamed chunks (does it support stream=true?)")
+        if not builder.finished:  # the connection dropped mid-reply: not a whole answer
+            raise ModelError(f"{self.provider}: {CUT_SHORT}", hint="try the turn again")
         return builder.reply()
 
     def _params(self, request: ModelRequest) -> dict[str, Any]:
@@ -130,6 +133,7 @@ def create(spec: str, options: ModelOptions) -> OpenAICompatModel:
     else:
         base_url = options.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL
         api_key = options.api_key or os.environ.get("OPENAI_API_KEY") or ""
+        remember_secret(api_key)
         if not api_key and base_url.rstrip("/") == OPENAI_URL:
             raise CredentialsError(
                 "openai: no API key",
@@ -214,6 +218,7 @@ class _ReplyBuilder:
     calls: dict[int, _PartialCall] = field(default_factory=dict)
     usage: Usage | None = None
     chunks: int = 0
+    finished: bool = False  # a choice said why it stopped: the reply is whole
 
     def add(self, chunk: Chunk) -> str:
         """Take in one chunk; return its text delta ('' when none)."""
@@ -222,6 +227,7 @@ class _ReplyBuilder:
             self.usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
         delta_text = ""
         for choice in chunk.choices or []:
+            self.finished = self.finished or choice.finish_reason is not None
             delta = choice.delta
             if delta.content:
                 delta_text += delta.content

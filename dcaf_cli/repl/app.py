@@ -3,7 +3,8 @@
 Everything it touches is passed in (the prompt session, the console, the conversation),
 so tests drive the real loop with prompt-toolkit pipe input and a buffer console. The loop
 survives everything but an explicit exit: a failed turn is one line, Ctrl-C cancels the
-turn (rolled back, file untouched) or clears the line, Ctrl-D exits.
+turn (rolled back, file untouched) or clears the line, Ctrl-D exits (asking first when
+the last turns could not be saved).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dcaf_cli.repl.approvals import InteractiveDecider
 from dcaf_cli.repl.commands import COMMANDS, run_command
 from dcaf_cli.repl.completion import ReplCompleter
 from dcaf_cli.repl.switching import SessionSource
-from dcaf_cli.repl.view import TurnView
+from dcaf_cli.repl.view import TurnView, debug_traceback
 from dcaf_cli.runtime.agent import Agent
 from dcaf_cli.runtime.runner import run_sync
 from dcaf_cli.tools.slashcall import split_slash
@@ -91,12 +92,35 @@ class Repl:
             except KeyboardInterrupt:
                 continue  # Ctrl-C at the prompt clears the line
             except EOFError:
-                break
+                if self.may_leave():
+                    break
+                continue
             if not text.strip():
                 continue
-            if not self.handle(text):
+            if not self.handle(text) and self.may_leave():
                 break
         self.goodbye()
+
+    def may_leave(self) -> bool:
+        """True unless turns would be lost and the user chooses to stay: after a failed
+        save the file lacks the last turns, which only this process still holds."""
+        c = self.conversation
+        if not c.unsaved or c.path is None:
+            return True
+        self.console.print(
+            Text(
+                f"{c.path} does not have the last turns: saving them failed. Keep them with "
+                "/save FILE (another file), or leave and lose them.",
+                style="yellow",
+            )
+        )
+        try:
+            answer = self.prompt.prompt("leave without saving? [y/N] ")
+        except EOFError:  # Ctrl-D again (or the end of piped input): leave
+            return True
+        except KeyboardInterrupt:
+            return False
+        return answer.strip().lower() in ("y", "yes")
 
     def handle(self, text: str) -> bool:
         """Run one line of input; False to end the loop. Only an explicit exit ends it: an
@@ -109,7 +133,7 @@ class Repl:
                 " by this line; run with --debug for details)"
             )
             if self.debug:
-                self.console.print_exception()
+                self.console.print(debug_traceback(exc))
             return True
 
     def _handle(self, text: str) -> bool:

@@ -19,6 +19,8 @@ from dcaf_cli.errors import DcafError, ExitStatus
 from dcaf_cli.render.text import literal
 from dcaf_cli.render.turn import render_secrets_warning
 from dcaf_cli.runtime.results import Decision, PendingToolCall
+from dcaf_cli.session.jsonvalue import unencodable
+from dcaf_cli.session.redact import redact_message
 from dcaf_cli.tools.slashcall import split_slash
 
 
@@ -28,6 +30,7 @@ class ScriptOptions:
     approve: bool | None = None  # --approve yes (True) or no (False); None: not given
     reveal: bool = False  # show secrets instead of redacting them
     debug: bool = False  # show the exception behind a failed turn
+    source: str = "stdin line"  # what a line is called in an error: or "-m message"
 
 
 class AutoDecider:
@@ -77,7 +80,13 @@ def run_script(
     script = _Script(conversation, options, out, err)
     if conversation.doc.notice:  # e.g. a bare session object, written back in full format
         err.print(Text("dcaf: note: ") + literal(conversation.doc.notice), soft_wrap=True)
-    for text in lines:
+    for number, text in enumerate(lines, 1):
+        if unencodable(text):
+            script.error(
+                f"{options.source} {number} is not valid UTF-8 text (undecodable bytes); "
+                "nothing ran: send UTF-8"
+            )
+            return ExitStatus.BAD_INPUT
         unknown = _unknown_tool(conversation, text)
         if unknown is not None:
             script.error(unknown)
@@ -92,6 +101,9 @@ def run_script(
             return ExitStatus.INTERRUPTED
         if not report.ok:
             return _status(report)
+    if conversation.unsaved and conversation.path is not None:  # never exit 0 losing a turn
+        script.error(f"{conversation.path} does not have the last turns: saving them failed")
+        return ExitStatus.ERROR
     return ExitStatus.OK
 
 
@@ -127,7 +139,7 @@ class _Script:
         return report
 
     def error(self, message: str) -> None:
-        self.err.print(Text("dcaf: error: ") + literal(message), soft_wrap=True)
+        self.err.print(Text("dcaf: error: ") + literal(redact_message(message)), soft_wrap=True)
 
 
 def _report_problems(report: TurnReport, err: Console) -> None:
@@ -136,7 +148,7 @@ def _report_problems(report: TurnReport, err: Console) -> None:
         err.print(render_secrets_warning(report.secrets), soft_wrap=True)
     problem = report.error or (str(report.save_error) if report.save_error else None)
     if problem:
-        err.print(Text("dcaf: error: ") + literal(problem), soft_wrap=True)
+        err.print(Text("dcaf: error: ") + literal(redact_message(problem)), soft_wrap=True)
 
 
 def _status(report: TurnReport) -> ExitStatus:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.text import Text
 
+from dcaf_cli.session.redact import redact_message
+
+if TYPE_CHECKING:
+    from rich.traceback import Traceback
 from dcaf_cli.conversation import Conversation, TurnReport
 from dcaf_cli.errors import SessionLockedError
 from dcaf_cli.render.diff import render_changes
@@ -60,10 +66,7 @@ class TurnView:
         if report.error is not None:
             self.error(f"{report.error} (the turn was rolled back)")
             if self.debug and report.exception is not None:
-                from rich.traceback import Traceback  # only for --debug: it is slow to import
-
-                exc = report.exception
-                self.console.print(Traceback.from_exception(type(exc), exc, exc.__traceback__))
+                self.console.print(debug_traceback(report.exception))
             return
         if report.notice:
             self.console.print(render_notice(report.notice))
@@ -93,7 +96,19 @@ class TurnView:
             self.console.print(Text(f"not saved: no session file ({keep} keeps it)", style="dim"))
 
     def error(self, message: str) -> None:
+        message = redact_message(message)  # a server may quote the key or URL it refused
         if self.err is None:
             self.console.print(render_error(message))
         else:
             self.err.print(Text("dcaf: error: ") + literal(message), soft_wrap=True)
+
+
+def debug_traceback(exc: BaseException) -> Traceback:
+    """The traceback `--debug` shows, with credentials masked in its messages (a server's
+    401 reply may quote the key it refused)."""
+    from rich.traceback import Traceback  # only for --debug: it is slow to import
+
+    shown = Traceback.from_exception(type(exc), exc, exc.__traceback__)
+    for stack in shown.trace.stacks:
+        stack.exc_value = redact_message(stack.exc_value)
+    return shown

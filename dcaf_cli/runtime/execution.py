@@ -10,7 +10,7 @@ from typing import Any
 
 from dcaf_cli.models.base import Message, ToolCall
 from dcaf_cli.runtime.results import EventSink, ExecutedToolCall, ToolFinished, ToolStarted
-from dcaf_cli.session.jsonvalue import to_json
+from dcaf_cli.session.jsonvalue import scrub_text, to_json
 from dcaf_cli.session.session import Session
 from dcaf_cli.session.text import exception_line
 from dcaf_cli.tools.tool import Tool
@@ -49,6 +49,10 @@ async def execute_call(
             output = format_output(await tool.ainvoke(call.arguments, session, context))
         except Exception as exc:
             error = exception_line(exc)
+        except SystemExit as exc:  # a tool cannot end dcaf (or the server): it failed
+            error = f"the tool called sys.exit({exc.code!r}); a tool cannot end dcaf"
+        # Text that is not Unicode (a lone surrogate) could be neither shown nor saved.
+        output, error = scrub_text([output, error])[0]
     record = ExecutedToolCall(
         id=call.id,
         name=call.name,

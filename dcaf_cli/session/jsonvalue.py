@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import math
+import re
 import uuid
 from collections.abc import Mapping
 from enum import Enum
-from typing import NoReturn, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 from pydantic import BaseModel
 
@@ -25,6 +27,7 @@ JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | 
 Path: TypeAlias = tuple[str | int, ...]
 
 _LEAVES = (str, bool, int, float, type(None), dt.date, dt.time, uuid.UUID)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _IMMUTABLE_JSON = frozenset({str, int, bool, type(None)})
 _NOT_UNICODE = (
     "holds text that is not valid Unicode (a lone surrogate, or undecodable bytes), "
@@ -42,6 +45,20 @@ def unencodable(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def scrub_text(value: Any) -> tuple[Any, bool]:
+    """`value` (JSON data) with every lone surrogate replaced by U+FFFD, and whether any
+    was: for records of what a model or server said, which must stay saveable. Session
+    data never needs it (`to_json` refuses such text, naming the key)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATE.sub("\ufffd", json.dumps(value, ensure_ascii=False))
+        return json.loads(text), True
+    except (TypeError, ValueError, RecursionError):
+        return value, False  # not for this check to report
+    return value, False
 
 
 def to_json(value: object, key: str, *, inside: Path = ()) -> JSON:
@@ -157,14 +174,25 @@ def copy_json(value: JSON) -> JSON:
 def same(a: JSON, b: JSON) -> bool:
     """Strict JSON equality: values that serialise differently are different.
 
-    Unlike `==`, `true` is not `1`, `1` is not `1.0` and `0.0` is not `-0.0`.
+    Unlike `==`, `true` is not `1`, `1` is not `1.0` and `0.0` is not `-0.0`. A loop over
+    a stack, not recursion: a value nested 10,000 deep compares like any other.
     """
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-    return a == b
+    stack: list[tuple[JSON, JSON]] = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, dict) and isinstance(y, dict):
+            if x.keys() != y.keys():
+                return False
+            stack += [(v, y[k]) for k, v in x.items()]
+        elif isinstance(x, list) and isinstance(y, list):
+            if len(x) != len(y):
+                return False
+            stack += zip(x, y, strict=True)
+        elif isinstance(x, float) and isinstance(y, float):
+            if x != y or math.copysign(1.0, x) != math.copysign(1.0, y):
+                return False
+        elif x != y:
+            return False
+    return True

@@ -1,11 +1,14 @@
 """Secrets: find them in session data, and hide them in every view unless `--reveal`.
 
 A value is secret when its key looks like one (`password`, `api_key`, `token`, ...) or the
-value itself looks like a credential (`sk-…`, `AKIA…`, `ghp_…`, a JWT, a private key).
+value itself looks like a credential (`sk-…`, `AKIA…`, `ghp_…`, a JWT, a whole PEM private
+key block, the password in a URL such as `postgres://user:pass@db/x`).
 The one rule holds in every view: in data (by key), in text (`password=hunter2`,
 `password: hunter2`, `password is hunter2`) and in a call's arguments, where an argument
 naming a secret key (`remember(key="password", value="hunter2")`) hides the values beside
 it. Redaction changes only what is shown; the data itself is never altered.
+`redact_message` masks credentials in an error line or a traceback, and `redact_argv` in a
+command line (the values of secret options such as `--api-key`).
 """
 
 from __future__ import annotations
@@ -31,11 +34,16 @@ SECRET_VALUE = re.compile(
     r"|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"  # GitHub tokens
     r"|xox[abprs]-[A-Za-z0-9-]{10,}"  # Slack tokens
     r"|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"  # JWTs
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----)"
+    # A private key, BEGIN to END (or to the end of the text, if cut short).
+    r"|-----BEGIN (?P<pem>[A-Z0-9 ]*)PRIVATE KEY-----.*?(?:-----END (?P=pem)PRIVATE KEY-----|\Z))",
+    re.DOTALL,
 )
+# scheme://user:password@ : the password is masked, the rest kept (it says where).
+URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]*://[^/\s:@]*):([^/\s@]+)@", re.IGNORECASE)
 MASK = "‹redacted›"
 # `name=value`, `name: value`, `name is value`: the value is hidden when the name is secret.
 _NAMED_VALUE = re.compile(r"""([A-Za-z_][\w-]*)(\s*[=:]\s*|\s+is\s+)("[^"]*"|'[^']*'|[^\s,;]+)""")
+SECRET_OPTION = re.compile(r"^--?([A-Za-z][\w-]*)(=.*)?$", re.DOTALL)
 
 
 def is_secret_key(key: object) -> bool:
@@ -47,7 +55,53 @@ def is_secret_key(key: object) -> bool:
 
 
 def has_secret_value(value: object) -> bool:
-    return isinstance(value, str) and SECRET_VALUE.search(value) is not None
+    return isinstance(value, str) and (
+        SECRET_VALUE.search(value) is not None or URL_CREDENTIALS.search(value) is not None
+    )
+
+
+def _mask_text(value: str) -> str:
+    masked = SECRET_VALUE.sub(lambda m: m.group(0)[:4] + "…" + MASK, value)
+    return URL_CREDENTIALS.sub(rf"\1:{MASK}@", masked)
+
+
+_KNOWN: set[str] = set()  # secrets this process was given (an --api-key), for redact_text
+
+
+def remember_secret(value: str | None) -> None:
+    """Mask `value` wherever `redact_text` runs from now on (a key a server may echo in
+    an error, which no pattern would recognise). Short values are not worth it."""
+    if value and len(value) >= 8:
+        _KNOWN.add(value)
+
+
+def redact_message(text: str) -> str:
+    """`text` (an error line, a traceback, a server's reply) with credentials masked."""
+    for secret in _KNOWN:
+        text = text.replace(secret, MASK)
+    return URL_CREDENTIALS.sub(rf"\1:{MASK}@", SECRET_VALUE.sub(MASK, text))
+
+
+def redact_argv(argv: list[str]) -> list[str]:
+    """A command line fit to store or show: the value of every option whose name is a
+    secret's (`--api-key K`, `--token=T`) masked, and credentials in any argument."""
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append(MASK)
+            hide_next = False
+            continue
+        option = SECRET_OPTION.match(arg)
+        if option and is_secret_key(option[1]):
+            if option[2] is None:
+                hide_next = True
+                out.append(arg)
+            else:
+                out.append(f"{arg.split('=', 1)[0]}={MASK}")
+            continue
+        out.append(_mask_text(arg))
+    return out
 
 
 def redact(value: Any, key: object = None) -> Any:
@@ -65,7 +119,7 @@ def redact(value: Any, key: object = None) -> Any:
 
 def redact_text(text: str) -> str:
     """`text` with credential-like values and the values of secret names masked."""
-    text = SECRET_VALUE.sub(lambda m: m.group(0)[:4] + "…" + MASK, text)
+    text = _mask_text(text)
     text = _NAMED_VALUE.sub(_mask_named, text)
     if text.lstrip().startswith("/"):  # a typed call: `/remember password hunter2`
         text = _POSITIONAL.sub(lambda m: f"{m[1]}{MASK}" if is_secret_key(m[3]) else m[0], text)

@@ -15,11 +15,13 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from dcaf_cli import settings
 from dcaf_cli.errors import SessionFileError, SessionLockedError, SessionSaveError
 from dcaf_cli.session.text import one_line
 from dcaf_cli.store.sessionfile import (
@@ -157,6 +159,17 @@ class SessionStore:
         doc, self._seen = loaded
         return doc
 
+    def _check_readable_size(self, size: int) -> None:
+        """Never write a file dcaf would then refuse to open (`DCAF_MAX_FILE_MB`)."""
+        limit_mb = _too_big_to_read(size)
+        if limit_mb is not None:
+            msg = (
+                f"cannot save {self._source}: it would be {size / 1_000_000:.1f} MB, over the "
+                f"{limit_mb:g} MB dcaf reads; the file was not changed — undo or /clear turns, "
+                f"or set {settings.MAX_FILE_MB} higher"
+            )
+            raise SessionSaveError(one_line(msg))
+
     def save(self, doc: SessionFile) -> int:
         """Write `doc` as the next revision; returns that revision.
 
@@ -170,6 +183,7 @@ class SessionStore:
             raise SessionSaveError(one_line(msg + " — make it writable, or save to another file"))
         meta = _next_meta(doc.meta)
         body = encode_document(doc, meta, f"cannot save {self._source}:")
+        self._check_readable_size(len(body) + 1)
         tmp, seen = _write_temp(target, body, self._source)
         try:
             # Checked as late as possible, so an editor's save cannot slip in between.
@@ -235,7 +249,7 @@ def _next_meta(meta: dict[str, Any]) -> dict[str, Any]:
 
 def _write_temp(target: Path, body: bytes, source: str) -> tuple[Path, _Seen]:
     """Write `body` and a newline durably to a new temp file beside `target`."""
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(TEMP_HEX_BYTES)}.tmp")
     fd = -1
     try:
         old = _stat_or_none(target)
@@ -318,10 +332,26 @@ def _fsync_folder(folder: Path, source: str) -> None:
             raise SessionFileError(one_line(msg)) from None
 
 
+TEMP_HEX_BYTES = 4
+TEMP_SUFFIX = rf"[0-9a-f]{{{TEMP_HEX_BYTES * 2}}}\.tmp"
+
+
+def _too_big_to_read(size: int) -> float | None:
+    """The limit in MB when a file of `size` bytes would be over what dcaf reads."""
+    limit_mb = settings.max_file_mb()
+    return limit_mb if size > limit_mb * 1_000_000 else None
+
+
 def _remove_stale_temps(target: Path) -> None:
-    """Temp files of writers killed mid-save (only the lock holder may remove them)."""
-    prefix, suffix = f".{target.name}.", ".tmp"
+    """Temp files of writers killed mid-save (only the lock holder may remove them).
+
+    Only what `_write_temp` makes: `.NAME.` and 8 hex digits and `.tmp`, a regular file
+    (not a link) of this user's. A `.NAME.backup.tmp` someone keeps there stays."""
+    ours = re.compile(re.escape(f".{target.name}.") + TEMP_SUFFIX)
+    uid = os.getuid() if hasattr(os, "getuid") else None
     with os.scandir(target.parent) as entries:
         for entry in entries:
-            if entry.name.startswith(prefix) and entry.name.endswith(suffix):
+            if not ours.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+                continue
+            if uid is None or entry.stat(follow_symlinks=False).st_uid == uid:
                 Path(entry.path).unlink(missing_ok=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,10 +126,20 @@ def _decode_json(data: str | bytes, source: str) -> Any:
     elif isinstance(data, str) and data.startswith("\ufeff"):
         data = data[1:]
     try:
-        return pydantic_core.from_json(data, allow_inf_nan=False)
+        value = pydantic_core.from_json(data, allow_inf_nan=False)
     except ValueError as exc:
-        fast_error = str(exc)
-    return _decode_slowly(data, fast_error, source)
+        return _decode_slowly(data, str(exc), source)
+    # pydantic_core reads `1e999` as infinity, which the next save would turn into null:
+    # a number that might overflow (a 3-digit exponent, 300 digits) takes the strict path.
+    maybe_huge = _HUGE_BYTES if isinstance(data, bytes) else _HUGE_TEXT
+    if maybe_huge.search(data):  # type: ignore[arg-type]  # the pattern matches data's type
+        return _decode_strictly(_utf8_text(data, source), source, "")
+    return value
+
+
+_HUGE_TEXT = re.compile(r"\d[eE]\+?\d{3}|\d{300}")
+_HUGE_BYTES = re.compile(_HUGE_TEXT.pattern.encode())
+MAX_DIGITS = 4300  # Python's own limit on converting an integer's digits
 
 
 class _NonFinite(ValueError):
@@ -136,7 +147,20 @@ class _NonFinite(ValueError):
 
 
 def _reject_constant(name: str) -> Any:
-    raise _NonFinite(name)
+    raise _NonFinite(f"{name} is not valid JSON (numbers must be finite)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NonFinite(f"the number {text[:20]} is too large for a 64-bit float")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _NonFinite(f"an integer of {len(text)} digits is longer than {MAX_DIGITS}")
+    return int(text)
 
 
 _JITER_AT = re.compile(r"^(.*) at line (\d+) column (\d+)$")
@@ -148,22 +172,29 @@ def _decode_slowly(data: str | bytes, fast_error: str, source: str) -> Any:
     problem, where = (
         (match[1], f"line {match[2]} column {match[3]}: ") if match else (fast_error, "")
     )
-    text = _utf8_text(data, source)
+    value = _decode_strictly(_utf8_text(data, source), source, where)
+    if "recursion limit" in problem:
+        return value  # deeper than pydantic_core parses, but the stdlib read it fine
+    raise bad(source, f"{where}not valid JSON: {problem}")
+
+
+def _decode_strictly(text: str, source: str, where: str) -> Any:
+    """The stdlib's parse, refusing what JSON data cannot be: NaN, Infinity, numbers that
+    overflow a float (`1e999`) and integers too long to convert."""
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        return json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int
+        )
     except json.JSONDecodeError as exc:
         msg = exc.msg.removesuffix(" at")  # the stdlib says "Invalid control character at"
         if exc.pos >= len(text.rstrip()):
             msg = f"the file ends too early ({msg}; was it cut short?)"
         raise bad(source, f"line {exc.lineno} column {exc.colno}: not valid JSON: {msg}") from None
     except _NonFinite as exc:
-        raise bad(source, f"{where}{exc} is not valid JSON (numbers must be finite)") from None
+        raise bad(source, f"{where}{exc}", "edit that number, or move the file aside") from None
     except RecursionError:
         msg = "is nested too deeply to read (objects or lists inside ~1000 others)"
         raise bad(source, msg) from None
-    if "recursion limit" in problem:
-        return value  # deeper than pydantic_core parses, but the stdlib read it fine
-    raise bad(source, f"{where}not valid JSON: {problem}")
 
 
 def _utf8_text(data: str | bytes, source: str) -> str:

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,12 +46,23 @@ def validate_file(path: str | os.PathLike[str]) -> Validation:
     result = Validation(doc)
     if doc.notice:
         result.notes.append(doc.notice)
-    _check_values(doc, result)
-    _check_messages(doc, result)
-    _check_history(doc, result)
-    _check_secrets(doc, result)
-    _check_duplicate_keys(path, result)
+    for check, what in _CHECKS:
+        try:
+            check(doc, result)
+        except (RecursionError, ValueError, TypeError, MemoryError) as exc:
+            # A file deeper or larger than a check can follow is a finding, not a crash.
+            result.problems.append(f"{what}: could not be checked: {_why(exc)}")
+    try:
+        _check_duplicate_keys(path, result)
+    except (RecursionError, ValueError, MemoryError) as exc:
+        result.notes.append(f"duplicate keys were not looked for: {_why(exc)}")
     return result
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
 
 
 def _check_values(doc: SessionFile, result: Validation) -> None:
@@ -105,6 +117,14 @@ def _check_secrets(doc: SessionFile, result: Validation) -> None:
             result.warnings.append(f"messages[{i}]: the text looks like it holds a secret")
 
 
+_CHECKS: tuple[tuple[Callable[[SessionFile, Validation], None], str], ...] = (
+    (_check_values, "session values"),
+    (_check_messages, "messages"),
+    (_check_history, "turns"),
+    (_check_secrets, "secrets"),
+)
+
+
 def _check_duplicate_keys(path: str | os.PathLike[str], result: Validation) -> None:
     """JSON readers keep the last of two equal keys: the first value is silently lost."""
     found: list[str] = []
@@ -117,7 +137,7 @@ def _check_duplicate_keys(path: str | os.PathLike[str], result: Validation) -> N
 
     with open(path, "rb") as f:
         text = f.read().decode("utf-8-sig")
-    with contextlib.suppress(RecursionError):  # nested too deeply for the stdlib: skip
+    with contextlib.suppress(RecursionError, ValueError):  # read before: nothing to add
         json.loads(text, object_pairs_hook=pairs)
     if found:
         names = ", ".join(repr(k) for k in dict.fromkeys(found))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dcaf_cli.errors import SessionFileError, SessionLockedError
+from dcaf_cli.session.redact import redact_argv, redact_message
 from dcaf_cli.session.text import one_line
 
 
@@ -122,7 +123,11 @@ def _same_file(fd: int, path: Path) -> bool:
 def _write_holder(fd: int) -> None:
     """Who we are, for the message a second writer gets (best effort)."""
     argv = [os.path.basename(sys.argv[0]) if sys.argv else "python", *sys.argv[1:]]
-    info = {"pid": os.getpid(), "host": socket.gethostname(), "command": shlex.join(argv)}
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "command": shlex.join(redact_argv(argv)),
+    }
     with contextlib.suppress(OSError):  # a read-only descriptor: the lock is what counts
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
@@ -142,6 +147,6 @@ def _holder(fd: int) -> str:
         return "pid unknown"
     pid = info.get("pid", "unknown")
     host = info.get("host")
-    command = str(info.get("command", ""))[:120]
+    command = redact_message(str(info.get("command", "")))[:120]  # as older dcafs wrote it
     where = f" on {host}" if host and host != socket.gethostname() else ""
     return f"pid {pid}{where}, `{command}`" if command else f"pid {pid}{where}"
