@@ -63,7 +63,7 @@ class TurnReport:
         (so a redacted `diff` no longer rebuilds the file's data: that is what --reveal is for).
         """
         from dcaf_cli.session.diff import to_patch
-        from dcaf_cli.session.redact import redact, redact_arguments
+        from dcaf_cli.session.redact import redact, redact_arguments, redact_message
 
         patch = to_patch(self.changes)
         calls = [c.to_wire() for c in self.executed]
@@ -77,6 +77,7 @@ class TurnReport:
             ]
             calls = [{**redact(c), "input": redact_arguments(c["input"])} for c in calls]
             reply, typed = redact(reply), redact(typed)
+        error = self.error or (str(self.save_error) if self.save_error else None)
         return {
             "input": typed,
             "reply": reply,
@@ -84,7 +85,7 @@ class TurnReport:
             "diff": patch,
             "revision": self.revision,
             "turn": self.turn,
-            "error": self.error or (str(self.save_error) if self.save_error else None),
+            "error": redact_message(error) if error else None,  # masked even with reveal
         }
 
 

@@ -226,7 +226,7 @@ def test_a_tool_calling_sys_exit_cannot_end_dcaf(
     args = ("run", f"{AGENTS}:HOSTILE", "--session", path, "-m", "/leave", "-m", "/store_fine")
     result = run_dcaf(capsys, monkeypatch, *args)
     assert result.status == 0, result.err
-    assert "the tool called sys.exit(3); a tool cannot end dcaf" in result.out
+    assert "the tool called sys.exit(3); agent code cannot end dcaf" in result.out
     assert read_session_file(path).session == {"fine": True}
 
 

@@ -19,7 +19,7 @@ from cli_helpers import invoke
 from fakes.chat_client import chat, isolate, user
 from fakes.live_server import JSON_HEADERS, LiveServer, serving
 
-from dcaf_cli import Agent, Session, tool
+from dcaf_cli import Agent, FunctionAgent, Session, tool
 from dcaf_cli.runtime.loader import load_agent
 from dcaf_cli.server import create_app
 from dcaf_cli.server.connections import RepeatFilter, uvicorn_options
@@ -43,6 +43,11 @@ def noter() -> Agent:
     return Agent(tools=[remember], name="noter")
 
 
+def quitter(messages: list[dict[str, Any]], context: dict[str, Any]) -> str:
+    """An agent function that tries to end the server."""
+    raise SystemExit(2)
+
+
 SMALL = Limits(values=50, depth=10, text_chars=100)
 
 
@@ -55,6 +60,7 @@ def urls() -> Iterator[dict[str, str]]:
         "small": create_app(noter(), limits=SMALL),
         "token": create_app(noter(), access=AccessPolicy(token=TOKEN)),
         "origin": create_app(noter(), access=AccessPolicy(origins=frozenset({ORIGIN}))),
+        "quitter": create_app(FunctionAgent(quitter, name="quitter")),
     }
     with serving(apps) as found:
         yield found
@@ -105,6 +111,17 @@ def test_a_surrogate_pair_is_one_character(urls: dict[str, str]) -> None:
     response = post(urls["noter"], body)
     assert response.status_code == 200
     assert response.json()["data"]["session"] == {"note": "\U0001f600"}
+
+
+@pytest.mark.parametrize("path", ["/api/chat", "/api/chat-stream"])
+def test_agent_code_calling_sys_exit_fails_the_turn_not_the_server(
+    urls: dict[str, str], path: str
+) -> None:
+    response = post(urls["quitter"], {"messages": [user("hi")]}, path)
+    assert response.status_code == 200
+    assert "agent code called sys.exit(2); agent code cannot end dcaf" in response.text
+    with client(urls["quitter"]) as http:
+        assert http.get("/health").status_code == 200
 
 
 # -- limits -------------------------------------------------------------------------------

@@ -28,6 +28,11 @@ def format_output(result: Any) -> str:
         return str(result)
 
 
+def exit_error(who: str, exc: SystemExit) -> str:
+    """The failure of agent code that called `sys.exit`: it ends the call, not dcaf."""
+    return f"{who} called sys.exit({exc.code!r}); agent code cannot end dcaf"
+
+
 async def execute_call(
     call: ToolCall,
     tool: Tool[..., Any] | None,
@@ -50,7 +55,7 @@ async def execute_call(
         except Exception as exc:
             error = exception_line(exc)
         except SystemExit as exc:  # a tool cannot end dcaf (or the server): it failed
-            error = f"the tool called sys.exit({exc.code!r}); a tool cannot end dcaf"
+            error = exit_error("the tool", exc)
         # Text that is not Unicode (a lone surrogate) could be neither shown nor saved.
         output, error = scrub_text([output, error])[0]
     record = ExecutedToolCall(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from dcaf_cli.runtime.execution import exit_error
 from dcaf_cli.runtime.results import AgentResponse
 from dcaf_cli.session.recorder import Recorder
 from dcaf_cli.session.session import Session
@@ -20,7 +21,8 @@ async def recorded(session: Session, step: Callable[[], Awaitable[AgentResponse]
 
     On success the changes are kept and put on the response. If the step raises, or
     answers with an error, the session is exactly as before and the response says what
-    went wrong in one line. A cancellation (Ctrl-C) rolls back too, and propagates.
+    went wrong in one line; so does a `sys.exit` in agent code. A cancellation (Ctrl-C)
+    rolls back too, and propagates.
     """
     with Recorder(session) as recorder:
         try:
@@ -28,6 +30,9 @@ async def recorded(session: Session, step: Callable[[], Awaitable[AgentResponse]
         except Exception as exc:
             recorder.rollback()
             return AgentResponse("", session, error=exception_line(exc), exception=exc)
+        except SystemExit as exc:  # agent code (a function, an interceptor) cannot end dcaf
+            recorder.rollback()
+            return AgentResponse("", session, error=exit_error("agent code", exc), exception=exc)
         if response.error is not None:
             recorder.rollback()
             response.changes = []
