@@ -46,7 +46,11 @@ def test_a_folder_for_a_session_file_is_a_usage_error(
 ) -> None:
     r = invoke(capsys, "run", "shop", "--session", str(shop.parent), "-m", "hi")
     assert r.code == 2
-    assert f"Invalid value for '--session' / '-s': file '{shop.parent}' is a directory." in r.err
+    # dcaf's one line, not Typer's usage block.
+    assert (
+        r.err
+        == f"dcaf: error: {shop.parent} is not a regular file; give the path of a .json file\n"
+    )
 
 
 def _modules_after(*args: str) -> set[str]:
