@@ -99,7 +99,9 @@ class RemoteAgent:
         from dcaf_cli.runtime.remote_tools import tools_from_listing
 
         try:
-            answer = httpx.get(f"{self.url}/api/tools", timeout=5.0, verify=self._verify())
+            answer = httpx.get(
+                f"{self.url}/api/tools", timeout=5.0, verify=self._verify(), headers=self._headers
+            )
             return tools_from_listing(answer.json()) if answer.status_code == 200 else []
         except (httpx.HTTPError, ValueError):
             return []  # no listing: what the user types goes to the server as it is
