@@ -114,7 +114,7 @@ def create_app(
         return {"tools": [t.listing() for t in agent.tools]}
 
     async def chat(request: Request) -> Response:
-        prepared = await _prepare(service, request)
+        prepared = await _prepare(service, request, hold=True)
         if isinstance(prepared, Response):
             return prepared
         try:
@@ -127,8 +127,7 @@ def create_app(
         prepared = await _prepare(service, request)
         if isinstance(prepared, Response):
             return prepared
-        service.slots.release()  # a stream's slot covers reading and checking it
-        lines = stream_reply(service, prepared)
+        lines = stream_reply(service, prepared)  # its slot covered reading and checking
         return StreamingResponse(lines, media_type=NDJSON)
 
     app.add_api_route("/health", health, methods=["GET"])
@@ -177,11 +176,14 @@ def _why(problem: str | None) -> dict[str, str]:
     return {} if problem is None else {"error": problem}
 
 
-async def _prepare(service: ChatService, request: Request) -> ChatInput | Response:
-    """The checked request, holding one of the worker's slots (see `ChatService.prepare`),
-    or the 4xx response refusing it."""
+async def _prepare(
+    service: ChatService, request: Request, *, hold: bool = False
+) -> ChatInput | Response:
+    """The checked request (with `hold`, holding one of the worker's slots: see
+    `ChatService.prepare`), or the 4xx response refusing it."""
     try:
-        return await service.prepare(request.stream(), request.headers.get("content-length"))
+        length = request.headers.get("content-length")
+        return await service.prepare(request.stream(), length, hold=hold)
     except HTTPProblem as problem:
         return refusal(problem.message, problem.status)
     except ClientDisconnect:

@@ -79,20 +79,25 @@ class ChatService:
     def max_body_bytes(self) -> int:
         return self.limits.body_bytes
 
-    async def prepare(self, body: Any, content_length: str | None) -> ChatInput:
+    async def prepare(
+        self, body: Any, content_length: str | None, *, hold: bool = False
+    ) -> ChatInput:
         """Read and check a request; HTTPProblem (4xx) before any agent code runs.
 
-        A request that passes holds one of `slots`: the caller releases it when the turn
-        has ended."""
+        Parsing and checking take one of `slots`. With `hold`, a request that passes keeps
+        it: the caller releases it when the turn has ended."""
         limits = self.limits
         async with self.reading:
             raw = await read_limited(body, content_length, limits.body_bytes, limits.body_seconds)
         await self.slots.acquire()
         try:
-            return await self._check(raw)
+            chat = await self._check(raw)
         except BaseException:
             self.slots.release()
             raise
+        if not hold:
+            self.slots.release()
+        return chat
 
     async def _check(self, raw: bytes) -> ChatInput:
         chat = parse_chat(parse_json(raw, self.limits), self.limits.text_chars)
