@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fakes.chat_client import chat, decision, isolate, reach_approval
-from fakes.live_server import LiveServer
+from fakes.live_server import JSON_HEADERS, LiveServer
 from fakes.redis_server import free_port
 from fakes.server_agents import RUNS, counted_deploy
 from prometheus_client.parser import text_string_to_metric_families
@@ -44,7 +44,7 @@ def test_metrics_count_requests_turns_tools_approvals_and_errors() -> None:
         assert (
             http.post("/api/chat", json={"messages": decision(history, paused)}).status_code == 403
         )
-        assert http.post("/api/chat", content=b"{").status_code == 400
+        assert http.post("/api/chat", content=b"{", headers=JSON_HEADERS).status_code == 400
         page = http.get("/metrics")
 
     assert page.status_code == 200
