@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.history import History, InMemoryHistory
+
+from dcaf_cli.repl.history import PrivateHistory
 
 Warn = Callable[[str], None]
 
 
-class _TolerantFileHistory(FileHistory):
-    """A `FileHistory` that stops writing (and says so once) when writing fails."""
+class _TolerantFileHistory(PrivateHistory):
+    """A `PrivateHistory` that stops writing (and says so once) when writing fails."""
 
     def __init__(self, path: Path, warn: Warn) -> None:
-        super().__init__(str(path))
+        super().__init__(path)  # makes the folder and the file: OSError when it cannot
         self._path, self._warn, self._broken = path, warn, False
 
     def load_history_strings(self) -> Iterable[str]:
@@ -45,11 +47,10 @@ class _TolerantFileHistory(FileHistory):
 def prompt_history(path: Path, warn: Warn) -> History:
     """The history kept in `path`, or one in memory (after `warn`) if its folder fails."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        return _TolerantFileHistory(path, warn)
     except OSError as exc:
         warn(_off(path, exc))
         return InMemoryHistory()
-    return _TolerantFileHistory(path, warn)
 
 
 def _off(path: Path, exc: OSError) -> str:
