@@ -356,7 +356,10 @@ def test_usage_errors_exit_2_without_a_traceback(
     ):
         result = run_dcaf(capsys, monkeypatch, *args)
         assert result.status == ExitStatus.BAD_INPUT, args
-        assert "Error" in result.err
+        assert result.err.startswith("dcaf: error: "), result.err  # one line, as every error
+        assert result.err.count("\n") == 1, result.err
+        assert "--help`)" in result.err
+        assert "Value error" not in result.err
         assert "Traceback" not in result.err
     # A folder as the session file: dcaf's own one line, not Typer's usage block.
     result = run_dcaf(capsys, monkeypatch, "run", "shop", "--session", str(tmp_path), "-m", "x")

@@ -68,7 +68,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except click_exception as exc:
-        exc.show()
+        _error(_usage_line(exc))
         return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         sys.stderr.write("dcaf: interrupted\n")
@@ -89,3 +89,16 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
         _error(f"{type(exc).__name__}: {exc} ({bug})")
         return int(ExitStatus.BUG)
     return int(result or 0)
+
+
+def _usage_line(exc: Exception) -> str:
+    """Click's usage error as the one line every other error is, with where to read more.
+
+    (Click prints a usage block, a "Try" line and the error; pydantic's validators add a
+    "Value error, " prefix that says nothing to the user.)"""
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    message = " ".join(str(message).replace("Value error, ", "").split())
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None)
+    return f"{message} (see `{path} --help`)" if path else message
