@@ -18,6 +18,7 @@ asking costs nothing at start-up.
 | `DCAF_MAX_RETRIES` | how often a model SDK retries a failed request (default 2) |
 | `DCAF_BEDROCK_ENDPOINT_URL` | the Bedrock endpoint (default: the AWS SDK's) |
 | `DCAF_SESSION_SECRET` | the server's signing secret, shared by its replicas |
+| `DCAF_SESSION_SECRET_FILE` | a file of secrets, one a line: the first signs, all verify |
 | `DCAF_APPROVAL_KEY` | the key (hex) `dcaf serve` hands its workers without a secret |
 | `DCAF_LEDGER` | the ledger of used approvals: memory, sqlite:PATH or redis://HOST:PORT/DB |
 | `DCAF_SERVE_TOKEN` | the bearer token `dcaf serve` requires and `dcaf run --url` sends |
@@ -44,6 +45,7 @@ TIMEOUT = "DCAF_TIMEOUT"
 MAX_RETRIES = "DCAF_MAX_RETRIES"
 BEDROCK_ENDPOINT_URL = "DCAF_BEDROCK_ENDPOINT_URL"
 SESSION_SECRET = "DCAF_SESSION_SECRET"
+SESSION_SECRET_FILE = "DCAF_SESSION_SECRET_FILE"
 APPROVAL_KEY = "DCAF_APPROVAL_KEY"
 APPROVAL_LEDGER = "DCAF_APPROVAL_LEDGER"
 LEDGER = "DCAF_LEDGER"
@@ -195,9 +197,37 @@ def session_secret() -> str | None:
     return _text(SESSION_SECRET)
 
 
+def session_secrets() -> list[str]:
+    """The signing secrets, newest first: `DCAF_SESSION_SECRET_FILE` (one a line; blank
+    lines and `#` comments skipped), else `DCAF_SESSION_SECRET` alone. The first signs;
+    the others still verify what they signed (rotation)."""
+    path = _raw(SESSION_SECRET_FILE)
+    if not path:
+        secret = session_secret()
+        return [secret] if secret else []
+    if _raw(SESSION_SECRET):
+        raise UsageError(f"set {SESSION_SECRET} or {SESSION_SECRET_FILE}, not both")
+    try:
+        lines = Path(path).expanduser().read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{SESSION_SECRET_FILE}={path!r}: cannot read it: {exc}") from None
+    found = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not found:
+        raise UsageError(f"{SESSION_SECRET_FILE}={path!r} holds no secret")
+    return found
+
+
 def approval_key() -> bytes | None:
-    """`DCAF_APPROVAL_KEY`: the approval signing key `dcaf serve` gives its workers."""
-    return _hex_key(APPROVAL_KEY, _raw(APPROVAL_KEY))
+    """`DCAF_APPROVAL_KEY`: the approval signing key `dcaf serve` gives its workers (the
+    first of a comma-separated list: see `approval_keys`)."""
+    keys = approval_keys()
+    return keys[0] if keys else None
+
+
+def approval_keys() -> list[bytes]:
+    """`DCAF_APPROVAL_KEY` as a list: `NEW,OLD,...` in hex; the first signs, all verify."""
+    parts = [part.strip() for part in _raw(APPROVAL_KEY).split(",") if part.strip()]
+    return [key for part in parts if (key := _hex_key(APPROVAL_KEY, part)) is not None]
 
 
 @lru_cache(maxsize=8)

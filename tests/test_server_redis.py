@@ -304,3 +304,78 @@ def test_sigterm_lets_the_turn_in_flight_finish(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
         log.close()
+
+
+# -- key rotation --------------------------------------------------------------------------
+
+
+def test_a_rolling_restart_with_a_new_key_keeps_pending_approvals_valid(
+    redis: RedisServer,
+) -> None:
+    old, new = "the old secret", "the new secret"
+    before = create_app(counted_deploy(), secret=old, ledger=RedisLedger(redis.url))
+    with LiveServer(before) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        history, paused = reach_approval_signed(http)
+    # Every replica restarts with the new secret first and the old one after it.
+    after = create_app(
+        counted_deploy(), secret=new, previous_keys=[old], ledger=RedisLedger(redis.url)
+    )
+    only_new = create_app(counted_deploy(), secret=new, ledger=RedisLedger(redis.url))
+    with (
+        LiveServer(after) as server,
+        LiveServer(only_new) as other,
+        httpx.Client(base_url=server.url, timeout=30) as http,
+        httpx.Client(base_url=other.url, timeout=30) as strict,
+    ):
+        answer = decision(history, paused)
+        answer[-1]["data"]["session_signature"] = paused["data"]["session_signature"]
+        refused = strict.post("/api/chat", json={"messages": answer})
+        reply = chat(http, answer)
+        # What the new key signs verifies on a replica that knows only the new key.
+        session = reply["data"]["session"]
+        signed = {"session": session, "session_signature": reply["data"]["session_signature"]}
+        again = {"role": "user", "content": "/start_deployment staging", "data": signed}
+        fresh = chat(strict, [again])
+
+    assert refused.status_code == 403  # the old key's proposal: unknown without it
+    assert [c["name"] for c in reply["data"]["executed_tool_calls"]] == ["execute_deployment"]
+    assert len(RUNS) == 1
+    assert fresh["data"]["session"]["deployment"]["environment"] == "staging"
+
+
+def reach_approval_signed(http: httpx.Client) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """`reach_approval` for a server that signs sessions: each turn carries the signature."""
+    session: dict[str, Any] = {}
+    signature: str | None = None
+    for text in ("/start_deployment staging", "/add_service api 1.4.2"):
+        data: dict[str, Any] = {"session": session}
+        if signature:
+            data["session_signature"] = signature
+        reply = chat(http, [{"role": "user", "content": text, "data": data}])
+        session, signature = reply["data"]["session"], reply["data"]["session_signature"]
+    history = [{"role": "user", "content": "execute the deployment",
+                "data": {"session": session, "session_signature": signature}}]  # fmt: skip
+    paused = chat(http, history)
+    return history, paused
+
+
+def test_secrets_come_newest_first_from_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dcaf_cli import settings
+    from dcaf_cli.errors import UsageError
+
+    secrets_file = tmp_path / "secrets"
+    secrets_file.write_text("# rotated 2026-12-01\nthe new secret\n\nthe old secret\n")
+    monkeypatch.setenv("DCAF_SESSION_SECRET_FILE", str(secrets_file))
+    assert settings.session_secrets() == ["the new secret", "the old secret"]
+    monkeypatch.setenv("DCAF_SESSION_SECRET", "another")
+    with pytest.raises(UsageError, match="not both"):
+        settings.session_secrets()
+    monkeypatch.delenv("DCAF_SESSION_SECRET")
+    secrets_file.write_text("# nothing here\n")
+    with pytest.raises(UsageError, match="holds no secret"):
+        settings.session_secrets()
+    monkeypatch.setenv("DCAF_APPROVAL_KEY", f"{'ab' * 32}, {'cd' * 32}")
+    assert settings.approval_keys() == [bytes.fromhex("ab" * 32), bytes.fromhex("cd" * 32)]
+    assert settings.approval_key() == bytes.fromhex("ab" * 32)

@@ -41,7 +41,7 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,13 @@ def digest(value: object) -> str:
 def _mac(key: bytes, payload: object) -> str:
     raw = hmac.new(key, canonical(payload), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _keys(secret: str | bytes) -> tuple[bytes, bytes | None]:
+    """The (approval, session) keys of a secret; an approval key (bytes) signs no session."""
+    if isinstance(secret, bytes):
+        return secret, None
+    return _derive(secret, "approval"), _derive(secret, "session")
 
 
 def _derive(secret: str, purpose: str) -> bytes:
@@ -116,11 +123,16 @@ class Stamp:
 
 @dataclass(frozen=True, slots=True)
 class Signer:
+    """Signs with its keys and verifies with them or with `previous` ones: rotating a
+    secret (new first, old after it, on every replica) keeps what the old one signed
+    valid until it expires, so a rolling restart invalidates no pending approval."""
+
     approval_key: bytes
     session_key: bytes | None = None  # only with a secret: then sessions are signed too
     ttl: float = DEFAULT_TTL
     clock: Callable[[], float] = field(default=time.time)
     session_ttl: float = DEFAULT_SESSION_TTL
+    previous: tuple[tuple[bytes, bytes | None], ...] = ()  # (approval, session) keys
 
     @classmethod
     def create(
@@ -129,11 +141,16 @@ class Signer:
         approval_key: bytes | None = None,
         ttl: float = DEFAULT_TTL,
         session_ttl: float = DEFAULT_SESSION_TTL,
+        previous: Sequence[str | bytes] = (),
     ) -> Signer:
+        """A signer from a secret (or an approval key); `previous` secrets (or approval
+        keys) still verify what they signed."""
+        old = tuple(_keys(item) for item in previous)
         if secret:
-            keys = _derive(secret, "approval"), _derive(secret, "session")
-            return cls(*keys, ttl=ttl, session_ttl=session_ttl)
-        return cls(approval_key or secrets.token_bytes(32), None, ttl, session_ttl=session_ttl)
+            approval, session = _keys(secret)
+            return cls(approval, session, ttl, session_ttl=session_ttl, previous=old)
+        key = approval_key or secrets.token_bytes(32)
+        return cls(key, None, ttl, session_ttl=session_ttl, previous=old)
 
     @property
     def signs_sessions(self) -> bool:
@@ -154,8 +171,9 @@ class Signer:
         if stamp is None:
             return "its signature is malformed (or from an older dcaf); ask again"
         issued = stamp.issued
-        expected = _mac(self.approval_key, proposal.payload(issued, stamp.nonce))
-        if not hmac.compare_digest(expected, stamp.mac):
+        payload = proposal.payload(issued, stamp.nonce)
+        keys = [self.approval_key, *(approval for approval, _ in self.previous)]
+        if not any(hmac.compare_digest(_mac(key, payload), stamp.mac) for key in keys):
             return (
                 "its signature does not match (not proposed by this server, changed since, "
                 "or proposed against another session state)"
@@ -178,9 +196,12 @@ class Signer:
         issued, nonce = int(self.clock()), secrets.token_urlsafe(12)
         return f"{VERSION}.{issued}.{nonce}.{self._session_mac(session, issued, nonce)}"
 
-    def _session_mac(self, session: Mapping[str, Any], issued: int, nonce: str) -> str:
-        assert self.session_key is not None
-        return _mac(self.session_key, ["dcaf-session", VERSION, issued, nonce, digest(session)])
+    def _session_mac(
+        self, session: Mapping[str, Any], issued: int, nonce: str, key: bytes | None = None
+    ) -> str:
+        key = key or self.session_key
+        assert key is not None
+        return _mac(key, ["dcaf-session", VERSION, issued, nonce, digest(session)])
 
     def session_problem(self, session: Mapping[str, Any], signature: object) -> str | None:
         """Why an incoming session must be refused, or None (always None without a secret).
@@ -194,8 +215,9 @@ class Signer:
         stamp = Stamp.parse(signature, VERSION)
         if stamp is None:
             return "the session's signature is malformed (or from an older dcaf); start over"
-        expected = self._session_mac(session, stamp.issued, stamp.nonce)
-        if not hmac.compare_digest(expected, stamp.mac):
+        keys = [self.session_key, *(key for _, key in self.previous if key is not None)]
+        macs = (self._session_mac(session, stamp.issued, stamp.nonce, key) for key in keys)
+        if not any(hmac.compare_digest(mac, stamp.mac) for mac in macs):
             return "the session's signature does not match: it was changed outside the server"
         age = self.clock() - stamp.issued
         if age > self.session_ttl or age < -CLOCK_SKEW:

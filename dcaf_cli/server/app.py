@@ -21,7 +21,7 @@ decided (`ledger`), so that an approval runs its tool once. Workers must share i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -62,6 +62,7 @@ def create_app(
     ledger: Ledger | None = None,
     metrics: Metrics | None = None,
     log_json: bool = False,
+    previous_keys: Sequence[str | bytes] = (),
 ) -> FastAPI:
     """The app serving `agent`.
 
@@ -74,6 +75,9 @@ def create_app(
     not run its tool twice; the default (`MemoryLedger`) serves one process. Several
     processes must share one: `SqliteLedger(path)` on one host, `RedisLedger(url)` on many.
 
+    `previous_keys` (older secrets, or approval keys) still verify what they signed, so
+    a key can be rotated with a rolling restart (see docs/deploy.md).
+
     `metrics` (see `observe`) adds `GET /metrics`; `log_json` writes a JSON access line
     per request.
 
@@ -83,7 +87,7 @@ def create_app(
     """
     if max_body_bytes is not None:
         limits = replace(limits, body_bytes=max_body_bytes)
-    signer = Signer.create(secret, approval_key, approval_ttl, session_ttl)
+    signer = Signer.create(secret, approval_key, approval_ttl, session_ttl, previous_keys)
     if metrics is not None:
         ledger = CountingLedger(ledger if ledger is not None else MemoryLedger(), metrics)
     service = ChatService(agent, signer, limits, ledger)

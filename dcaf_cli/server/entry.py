@@ -240,7 +240,7 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
     agent = build_agent(spec, options.model)  # fail here, before binding the port
     check_port(options.host, options.port)
     # What the workers build their app from (see above).
-    if not settings.session_secret() and not settings.approval_key():
+    if not settings.session_secrets() and not settings.approval_keys():
         os.environ[settings.APPROVAL_KEY] = secrets.token_hex(32)
     os.environ[settings.SERVE_AGENT] = spec
     access, drawn = access_for(options)
@@ -311,12 +311,15 @@ def app_with(
         from dcaf_cli.server.observe import access_logging
 
         access_logging(log_json)
+    secrets_, keys = settings.session_secrets(), settings.approval_keys()
+    previous: list[str | bytes] = [*secrets_[1:], *keys[1:]]
     return create_app(
         agent,
         limits=limits,
         access=access if access is not None else access_from_env(),
-        secret=settings.session_secret(),
-        approval_key=settings.approval_key(),
+        secret=secrets_[0] if secrets_ else None,
+        approval_key=keys[0] if keys else None,
+        previous_keys=previous,
         ledger=ledger_from_env(),
         metrics=metrics,
         log_json=log_json,
