@@ -1,8 +1,10 @@
-# Every target works from a clean clone: `make install` creates .venv on first use.
+# Every target works from a clean clone: the first one run creates .venv. `make run` installs
+# only what chatting needs; the targets that test or check install the dev tools too.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test docs-check picture lint format bench clean
@@ -10,38 +12,52 @@ STAMP := $(VENV)/.installed
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# The dev set holds the run set, so after it `make run` has nothing to install.
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@ $(RUN_STAMP)
 
-install: $(STAMP)  ## create .venv and install dcaf with every extra and the dev tools
+install: $(DEV_STAMP)  ## create .venv and install dcaf with every extra and the dev tools
 
-# `make run` works on a copy of the example, so chatting never dirties the checkout.
-run: $(STAMP)  ## chat with the shop agent on a copy of sessions/shop.json, offline model
+# `make run` works on a copy of the example, so chatting never dirties the checkout;
+# `rm -r .run` starts the chat over.
+run: $(RUN_STAMP)  ## chat with the shop agent on a copy of sessions/shop.json, offline model
 	@mkdir -p .run && [ -f .run/shop.json ] || cp sessions/shop.json .run/shop.json
 	$(BIN)/dcaf run dcaf_cli.examples.shop --session .run/shop.json --model offline
 
-test: $(STAMP)  ## run the test suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# On every core (xdist; one document's commands stay in one worker), with the coverage
+# gate of pyproject.toml. The coverage data goes to a folder of this run's own, so runs
+# side by side never combine or erase each other's.
+test: $(DEV_STAMP)  ## run the test suite on every core, with the coverage gate
+	@data=$$(mktemp -d) && trap 'rm -rf "$$data"' EXIT && set -x && \
+	COVERAGE_FILE="$$data/coverage" $(BIN)/python -m pytest -n auto --dist loadgroup \
+		--cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
-docs-check: $(STAMP)  ## run every command shown in README.md and docs/ (make test runs it too)
+docs-check: $(DEV_STAMP)  ## run every command shown in README.md and docs/ (make test runs it too)
 	$(BIN)/python -m pytest tests/test_docs.py
 
-picture: $(STAMP)  ## redraw docs/turn.svg, the README's picture, from the program itself
+picture: $(RUN_STAMP)  ## redraw docs/turn.svg, the README's picture, from the program itself
 	$(BIN)/python docs/picture.py docs/turn.svg
 
-lint: $(STAMP)  ## ruff and mypy
+lint: $(DEV_STAMP)  ## ruff, mypy (strict on dcaf_cli, tests too) and the layers contract
 	$(BIN)/ruff check dcaf_cli tests benchmarks docs
 	$(BIN)/ruff format --check dcaf_cli tests benchmarks docs
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
-format: $(STAMP)  ## apply ruff's fixes and formatting
+format: $(DEV_STAMP)  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix dcaf_cli tests benchmarks docs
 	$(BIN)/ruff format dcaf_cli tests benchmarks docs
 
-bench: $(STAMP)  ## measure speed against baselines taken in the same run
+bench: $(DEV_STAMP)  ## measure speed against baselines taken in the same run
 	$(BIN)/python -m benchmarks
 
 clean:  ## remove the virtualenv and caches
