@@ -15,12 +15,14 @@ _CLEARED_ENV = (
     "CLICOLOR_FORCE",
     "COLUMNS",
     "LINES",
-    "DCAF_MODEL",
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
     "ANTHROPIC_API_KEY",
 )
-_CLEARED_PREFIXES = ("AWS_",)
+# Every `DCAF_*`, AWS, Ollama and Anthropic setting too, but the one that asks the tests to
+# rewrite the golden files.
+_CLEARED_PREFIXES = ("AWS_", "DCAF_", "OLLAMA_", "ANTHROPIC_")
+_KEPT = ("DCAF_UPDATE_GOLDEN",)
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +32,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     Returns the `DCAF_HOME` directory (not created: code must create what it needs); the
     sessions folder is `tmp_path / "sessions"` (the `sessions_dir` fixture).
     """
-    for name in (*_CLEARED_ENV, *(n for n in os.environ if n.startswith(_CLEARED_PREFIXES))):
+    prefixed = (n for n in os.environ if n.startswith(_CLEARED_PREFIXES) and n not in _KEPT)
+    for name in (*_CLEARED_ENV, *prefixed):
         monkeypatch.delenv(name, raising=False)
     # boto3 looks for credentials on the instance metadata service when none are set:
     # tests never leave 127.0.0.1.

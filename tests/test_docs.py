@@ -1,4 +1,4 @@
-"""Every command shown in README.md and docs/*.md runs as shown (`make docs-check`).
+"""Every command shown in README.md, CONTRIBUTING.md and docs/ runs as shown (`make docs-check`).
 
 A ```console block is a terminal session: each line starting with `$ ` is a command for
 bash, run in one temporary folder per document, block after block as a reader types them
@@ -13,8 +13,11 @@ write no `dcaf: error` line to stderr unless it is expected to fail, in which ca
 text: a pid, a temporary path). A command ending in
 ` &` runs in the background until the document's last block has run, as a server a
 reader starts keeps running while they read on; one with `--port P` (`dcaf serve ...
---port P &`) is waited for until `GET /health` answers on that port. Lines that use jq,
-curl or timeout are skipped where it is not installed.
+--port P &`) is given a free port instead of P, which then stands for P in every later
+command of the document and in the errors shown under it (so runs side by side never
+share a port), and is waited for until `GET /health` answers there. Lines that use jq,
+curl or timeout are skipped where it is not installed. The blocks of one document form
+one xdist group, so `pytest -n` runs a document in one worker.
 
 Also: docs/turn.svg is what `python docs/picture.py` draws now (`make picture`).
 """
@@ -37,7 +40,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 BIN = Path(sys.executable).parent
 COMMAND_TIMEOUT = 30.0
 SERVER_DEADLINE = 20.0
@@ -130,20 +133,24 @@ def _missing_program(command: str) -> str | None:
     return next((p for p in OPTIONAL_PROGRAMS if p in words and not shutil.which(p)), None)
 
 
-def _port_answers(port: int) -> bool:
+def _free_port() -> int:
     with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-def _wait_for_health(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def _serving(process: subprocess.Popen[bytes], port: int, log: Path) -> bool:
+    """Wait until the server answers `GET /health`; False if the port was taken meanwhile."""
     deadline = time.monotonic() + SERVER_DEADLINE
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            if "in use" in log.read_text(errors="replace"):
+                return False  # another program took the free port first: try another one
             pytest.fail(f"the server exited ({process.returncode}): {log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return
+                if process.poll() is None:  # ours answered, not a program that took the port
+                    return True
         except OSError:
             time.sleep(0.1)
     pytest.fail(f"the server on port {port} did not answer within {SERVER_DEADLINE:g} s")
@@ -158,6 +165,7 @@ class Workspace:
         self.env = environment(folder)
         self.ran: dict[int, str | None] = {}  # block line -> why it failed, or None
         self.background: list[subprocess.Popen[bytes]] = []
+        self.ports: dict[str, str] = {}  # a documented port -> the free one used instead
         shutil.copytree(ROOT / "sessions", folder / "sessions")
         (folder / ".home").mkdir()
         for name, text in self.parsed.files.items():
@@ -192,14 +200,33 @@ class Workspace:
         for process in self.background:
             _stop(process)
 
+    def local(self, text: str) -> str:
+        """`text` with each documented server port replaced by the one used here."""
+        if not self.ports:
+            return text
+        documented = re.compile(rf"(?<!\d)(?:{'|'.join(self.ports)})(?!\d)")
+        return documented.sub(lambda match: self.ports[match[0]], text)
+
     def _start(self, command: Command) -> subprocess.Popen[bytes]:
         text = command.text[:-1].strip()
         port = PORT.search(text)
-        if port and _port_answers(int(port[1])):
-            pytest.fail(f"L{command.line}: port {port[1]} is in use; stop what listens there")
         log = self.folder / f".background-L{command.line}.log"
+        if port is None:
+            return self._spawn(self.local(text), log)
+        for _ in range(3):
+            self.ports[port[1]] = str(_free_port())
+            process = self._spawn(self.local(text), log)
+            try:
+                if _serving(process, int(self.ports[port[1]]), log):
+                    return process
+            except BaseException:
+                _stop(process)
+                raise
+        pytest.fail(f"L{command.line}: three free ports in a row were taken before use")
+
+    def _spawn(self, text: str, log: Path) -> subprocess.Popen[bytes]:
         with log.open("wb") as out:
-            process = subprocess.Popen(
+            return subprocess.Popen(
                 ["bash", "-c", text],
                 cwd=self.folder,
                 env=self.env,
@@ -208,18 +235,12 @@ class Workspace:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own group, stopped as one at the block's end
             )
-        if port:
-            try:
-                _wait_for_health(process, int(port[1]), log)
-            except BaseException:
-                _stop(process)
-                raise
-        return process
 
     def _check(self, command: Command) -> None:
+        text = self.local(command.text)
         try:
             done = subprocess.run(
-                ["bash", "-o", "pipefail", "-c", command.text],
+                ["bash", "-o", "pipefail", "-c", text],
                 check=False,
                 cwd=self.folder,
                 env=self.env,
@@ -229,15 +250,15 @@ class Workspace:
                 timeout=COMMAND_TIMEOUT,
             )
         except subprocess.TimeoutExpired:
-            pytest.fail(f"L{command.line}: `{command.text}` took over {COMMAND_TIMEOUT:g} s")
-        where = f"L{command.line}: `{command.text}`"
+            pytest.fail(f"L{command.line}: `{text}` took over {COMMAND_TIMEOUT:g} s")
+        where = f"L{command.line}: `{text}`"
         output = f"\n--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
         assert done.returncode == command.expected_exit, f"{where} exited {done.returncode}{output}"
         assert TRACEBACK not in done.stdout + done.stderr, f"{where} printed a traceback{output}"
         errors = [line for line in done.stderr.splitlines() if line.startswith("dcaf: error")]
         if command.expected_exit == 0:
             assert not errors, f"{where} reported an error{output}"
-        for shown in command.shown:
+        for shown in map(self.local, command.shown):
             if shown.startswith("dcaf: error"):
                 pattern = re.compile(".*".join(re.escape(part) for part in shown.split("…")))
                 printed = any(pattern.fullmatch(line) for line in errors)
@@ -273,7 +294,13 @@ def test_the_docs_show_commands() -> None:
     assert {block.doc.name for block in BLOCKS} >= {"README.md", "tools.md", "protocol.md"}
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=[block.id for block in BLOCKS])
+@pytest.mark.parametrize(
+    "block",
+    [
+        pytest.param(block, id=block.id, marks=pytest.mark.xdist_group(block.doc.stem))
+        for block in BLOCKS
+    ],
+)
 def test_console_block(block: Block, workspaces: dict[Path, Workspace]) -> None:
     workspace = workspaces[block.doc]
     workspace.run_up_to(block)
