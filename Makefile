@@ -34,12 +34,13 @@ run: $(RUN_STAMP)  ## chat with the shop agent on a copy of sessions/shop.json, 
 	$(BIN)/dcaf run dcaf_cli.examples.shop --session .run/shop.json --model offline
 
 # On every core (xdist; one document's commands stay in one worker), with the coverage
-# gate of pyproject.toml. The coverage data goes to a folder of this run's own, so runs
-# side by side never combine or erase each other's.
+# gate of pyproject.toml. The run's temporary files and coverage data go to a folder of its
+# own, so runs side by side never combine, erase or prune each other's; its short name
+# keeps the paths the REPL prints on one line.
 test: $(DEV_STAMP)  ## run the test suite on every core, with the coverage gate
-	@data=$$(mktemp -d) && trap 'rm -rf "$$data"' EXIT && set -x && \
+	@data=$$(mktemp -d /tmp/dcaf.XXXXXX) && trap 'rm -rf "$$data"' EXIT && set -x && \
 	COVERAGE_FILE="$$data/coverage" $(BIN)/python -m pytest -n auto --dist loadgroup \
-		--cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+		--basetemp="$$data/t" --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 docs-check: $(DEV_STAMP)  ## run every command shown in README.md and docs/ (make test runs it too)
 	$(BIN)/python -m pytest tests/test_docs.py

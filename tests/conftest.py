@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis judges generation speed by the clock: on a busy machine that is luck, not a
+# finding. (A test's own `suppress_health_check` replaces this list: name too_slow there.)
+settings.register_profile("dcaf", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("dcaf")
 
 # Settings that change what the program prints or which provider it reaches.
 _CLEARED_ENV = (
@@ -58,3 +66,11 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def sessions_dir(tmp_path: Path) -> Path:
     """The sessions folder `dcaf run` saves into in tests (`DCAF_SESSIONS_DIR`; not created)."""
     return tmp_path / "sessions"
+
+
+@pytest.fixture(autouse=True)
+def sigint_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as in a terminal (pytest-xdist's workers ignore it)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

@@ -168,7 +168,9 @@ def _pairs(draw: st.DrawFn) -> tuple[dict[str, object], dict[str, object]]:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(pair=_pairs())
 def test_diff_json_applied_with_jsonpatch_gives_b(capsys, work: Path, pair) -> None:

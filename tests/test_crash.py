@@ -24,6 +24,7 @@ DCAF = Path(sys.executable).with_name("dcaf")
 PROCESSES = 12
 LINES_PER_PROCESS = 200  # more than a process gets through before it is killed
 MIN_TURNS_BEFORE_KILL, MAX_TURNS_BEFORE_KILL = 17, 23
+RUN_TIMEOUT = 120  # seconds for one short `dcaf run`: a hang, not a busy machine
 
 
 def start(path: Path, *args: str) -> subprocess.Popen[str]:
@@ -91,7 +92,7 @@ def test_sigkill_at_random_moments_leaves_an_acknowledged_revision(tmp_path: Pat
         [str(DCAF), "run", "shop", "-s", str(path), "-m", "/view_cart"],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=RUN_TIMEOUT,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -114,7 +115,7 @@ def test_a_second_writer_is_refused_with_the_first_named(tmp_path: Path) -> None
             [str(DCAF), "run", "shop", "-s", str(path), "-m", "add 2 gadgets"],
             capture_output=True,
             text=True,
-            timeout=30,
+            timeout=RUN_TIMEOUT,
             check=False,
         )
         assert second.returncode == ExitStatus.LOCKED
@@ -137,7 +138,7 @@ def test_a_second_writer_is_refused_with_the_first_named(tmp_path: Path) -> None
         [str(DCAF), "run", "shop", "-s", str(path), "-m", "add 2 gadgets"],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=RUN_TIMEOUT,
         check=False,
     )
     assert again.returncode == 0, again.stderr

@@ -42,8 +42,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 BIN = Path(sys.executable).parent
-COMMAND_TIMEOUT = 30.0
-SERVER_DEADLINE = 20.0
+COMMAND_TIMEOUT = 60.0
+SERVER_DEADLINE = 60.0
 OPTIONAL_PROGRAMS = ("jq", "curl", "timeout")
 FILE_COMMENT = re.compile(r"^#\s*([\w.-]+(?:/[\w.-]+)*\.\w+)\s*$")
 FILE_INFO = re.compile(r"\bfile=(\S+)")

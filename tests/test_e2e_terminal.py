@@ -50,7 +50,7 @@ class Terminal:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "e2e")
 
-    def wait_for(self, check: Callable[[str], bool] | str, timeout: float = 15) -> str:
+    def wait_for(self, check: Callable[[str], bool] | str, timeout: float = 60) -> str:
         """Poll the screen until `check` holds (a string: appears), or fail with the screen."""
         test = (lambda s: check in s) if isinstance(check, str) else check
         deadline = time.monotonic() + timeout
