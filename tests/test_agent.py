@@ -125,7 +125,9 @@ def test_a_session_instance_is_changed_in_place_and_a_dict_is_not() -> None:
 
 def test_the_response_session_is_a_copy() -> None:
     response = shop.agent.run([user("/add_to_cart Widget 2")], session={})
-    response.session["cart"].append("junk")
+    cart = response.session["cart"]
+    assert isinstance(cart, list)
+    cart.append("junk")
     assert response.session == {"cart": [WIDGETS]}
 
 
@@ -386,7 +388,9 @@ def test_an_edited_approval_runs_with_the_edited_arguments() -> None:
     assert response.error is None
     [call] = response.executed_tool_calls
     assert (call.input, call.output) == ({"environment": "staging"}, "Promoted to staging")
-    assert response.session["deployment"]["environment"] == "staging"
+    deployment = response.session["deployment"]
+    assert isinstance(deployment, dict)
+    assert deployment["environment"] == "staging"
 
 
 def test_an_edit_that_does_not_validate_is_an_error_result_and_changes_nothing() -> None:
@@ -421,7 +425,9 @@ def test_edits_are_refused_when_not_allowed() -> None:
         [*conversation, plain], session=session, options=TurnOptions(allow_edits=False)
     )
     assert response.error is None
-    assert response.session["deployment"]["environment"] == "production"
+    deployment = response.session["deployment"]
+    assert isinstance(deployment, dict)
+    assert deployment["environment"] == "production"
 
 
 def test_always_approve_skips_the_pause() -> None:

@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_helpers import SHOP, Result, invoke, make_workdir
@@ -54,11 +55,15 @@ def ok(result: Result) -> str:
         ("show_reveal", ["--reveal", "-k", "profile"]),
     ],
 )
-def test_show_golden(capsys: pytest.CaptureFixture[str], work: Path, name: str, args: list[str]):
+def test_show_golden(
+    capsys: pytest.CaptureFixture[str], work: Path, name: str, args: list[str]
+) -> None:
     assert_golden(f"cli/{name}.txt", ok(invoke(capsys, "session", "show", "shop.json", *args)))
 
 
-def test_show_redacts_secrets_and_prints_markup_and_escapes_literally(capsys, work: Path):
+def test_show_redacts_secrets_and_prints_markup_and_escapes_literally(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
     out = ok(invoke(capsys, "session", "show", "shop.json"))
     assert "sk-abc" not in out
     assert "‹redacted›" in out
@@ -66,21 +71,23 @@ def test_show_redacts_secrets_and_prints_markup_and_escapes_literally(capsys, wo
     assert "\x1b" not in out
 
 
-def test_show_json_is_exactly_the_data(capsys, work: Path) -> None:
+def test_show_json_is_exactly_the_data(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     data = json.loads(SHOP.read_text())["session"]
     assert json.loads(ok(invoke(capsys, "session", "show", "shop.json", "--json"))) == data
     out = ok(invoke(capsys, "session", "show", "shop.json", "--json", "-k", "profile.api_key"))
     assert json.loads(out) == data["profile"]["api_key"]  # exact: --json is for scripts
 
 
-def test_show_json_at_a_turn_rebuilds_the_session(capsys, work: Path) -> None:
+def test_show_json_at_a_turn_rebuilds_the_session(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
     out = ok(invoke(capsys, "session", "show", "shop.json", "--json", "--turn", "0"))
     assert json.loads(out) == {}
     out = ok(invoke(capsys, "session", "show", "shop.json", "--json", "--turn", "1"))
     assert json.loads(out) == {"cart": [{"item": "Widget", "quantity": 2}]}
 
 
-def test_show_reads_a_bare_session_object(capsys, work: Path) -> None:
+def test_show_reads_a_bare_session_object(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     Path("bare.json").write_text('{"n": 1}')
     out = ok(invoke(capsys, "session", "show", "bare.json"))
     assert "holds bare session data" in out
@@ -97,7 +104,9 @@ def test_show_reads_a_bare_session_object(capsys, work: Path) -> None:
         (["--key", "cart..x"], "cannot read the path 'cart..x' at character 6"),
     ],
 )
-def test_show_explains_what_is_not_there(capsys, work: Path, args: list[str], message: str):
+def test_show_explains_what_is_not_there(
+    capsys: pytest.CaptureFixture[str], work: Path, args: list[str], message: str
+) -> None:
     result = invoke(capsys, "session", "show", "shop.json", *args)
     assert result.code == 2
     assert result.out == ""
@@ -108,11 +117,11 @@ def test_show_explains_what_is_not_there(capsys, work: Path, args: list[str], me
 # -- log, diff, get -----------------------------------------------------------------------
 
 
-def test_log_golden(capsys, work: Path) -> None:
+def test_log_golden(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     assert_golden("cli/log.txt", ok(invoke(capsys, "session", "log", "shop.json")))
 
 
-def test_log_json_is_the_turn_records(capsys, work: Path) -> None:
+def test_log_json_is_the_turn_records(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     out = ok(invoke(capsys, "session", "log", "shop.json", "--json"))
     assert json.loads(out) == json.loads(SHOP.read_text())["turns"]
 
@@ -125,12 +134,14 @@ def test_log_json_is_the_turn_records(capsys, work: Path) -> None:
         ("diff_files", ["before.json", "shop.json"]),
     ],
 )
-def test_diff_golden(capsys, work: Path, name: str, args: list[str]) -> None:
+def test_diff_golden(
+    capsys: pytest.CaptureFixture[str], work: Path, name: str, args: list[str]
+) -> None:
     Path("before.json").write_text('{"cart": [{"item": "Widget", "quantity": 1}], "old": true}')
     assert_golden(f"cli/{name}.txt", ok(invoke(capsys, "session", "diff", *args)))
 
 
-def test_diff_json_is_a_patch_from_a_to_b(capsys, work: Path) -> None:
+def test_diff_json_is_a_patch_from_a_to_b(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     import jsonpatch
 
     Path("before.json").write_text('{"cart": [], "old": true}')
@@ -150,7 +161,7 @@ _SESSIONS = st.dictionaries(_KEYS, _JSON, max_size=5)
 
 
 @st.composite
-def _pairs(draw: st.DrawFn) -> tuple[dict[str, object], dict[str, object]]:
+def _pairs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     """Two sessions: unrelated, or the second an edit of the first (lists that grow or
     shrink in the middle, changed keys), where a diff has to be careful."""
     a = draw(_SESSIONS)
@@ -173,7 +184,9 @@ def _pairs(draw: st.DrawFn) -> tuple[dict[str, object], dict[str, object]]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(pair=_pairs())
-def test_diff_json_applied_with_jsonpatch_gives_b(capsys, work: Path, pair) -> None:
+def test_diff_json_applied_with_jsonpatch_gives_b(
+    capsys: pytest.CaptureFixture[str], work: Path, pair: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
     import jsonpatch
 
     a, b = pair
@@ -185,13 +198,15 @@ def test_diff_json_applied_with_jsonpatch_gives_b(capsys, work: Path, pair) -> N
     assert json.dumps(result, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-def test_diff_refuses_a_second_file_and_a_turn(capsys, work: Path) -> None:
+def test_diff_refuses_a_second_file_and_a_turn(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
     result = invoke(capsys, "session", "diff", "shop.json", "shop.json", "--turn", "1")
     assert result.code == 2
     assert "not both" in result.err
 
 
-def test_get_prints_exact_json(capsys, work: Path) -> None:
+def test_get_prints_exact_json(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     assert json.loads(ok(invoke(capsys, "session", "get", "shop.json", "cart.1.item"))) == "Gadget"
     out = ok(invoke(capsys, "session", "get", "shop.json", "profile"))
     assert json.loads(out)["api_key"].startswith("sk-")
@@ -200,7 +215,7 @@ def test_get_prints_exact_json(capsys, work: Path) -> None:
 # -- export, validate ---------------------------------------------------------------------
 
 
-def test_export_formats(capsys, work: Path) -> None:
+def test_export_formats(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     document = json.loads(SHOP.read_text())
     session = ok(invoke(capsys, "session", "export", "shop.json"))
     assert json.loads(session) == document["session"]
@@ -213,14 +228,14 @@ def test_export_formats(capsys, work: Path) -> None:
     assert "sk-abcdefghijklmnopqrstuvwxyz" in revealed
 
 
-def test_export_session_feeds_new_from(capsys, work: Path) -> None:
+def test_export_session_feeds_new_from(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     Path("data.json").write_text(ok(invoke(capsys, "session", "export", "shop.json")))
     ok(invoke(capsys, "session", "new", "copy.json", "--from", "data.json"))
     out = ok(invoke(capsys, "session", "show", "copy.json", "--json"))
     assert json.loads(out) == json.loads(SHOP.read_text())["session"]
 
 
-def test_validate_exit_codes(capsys, work: Path) -> None:
+def test_validate_exit_codes(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     Path("clean.json").write_text('{"cart": []}')
     clean = invoke(capsys, "session", "validate", "clean.json")
     assert clean.code == 0
@@ -258,14 +273,16 @@ def saved_file(path: str = "shop.json") -> str:
         ("undo", ["undo", "shop.json", "--turns", "2"]),
     ],
 )
-def test_edit_golden(capsys, work: Path, name: str, args: list[str]) -> None:
+def test_edit_golden(
+    capsys: pytest.CaptureFixture[str], work: Path, name: str, args: list[str]
+) -> None:
     result = invoke(capsys, "session", *args)
     assert_golden(f"cli/{name}.txt", ok(result))
     assert_golden(f"cli/{name}.json", saved_file())
     assert sorted(os.listdir()) == ["shop.json"]  # no temp or lock file left behind
 
 
-def test_new_golden_and_never_overwrites(capsys, work: Path) -> None:
+def test_new_golden_and_never_overwrites(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     Path("bare.json").write_text('{"cart": [{"item": "Widget", "quantity": 2}]}')
     created = invoke(capsys, "session", "new", "fresh.json", "--from", "bare.json")
     assert_golden("cli/new.txt", ok(created))
@@ -279,7 +296,9 @@ def test_new_golden_and_never_overwrites(capsys, work: Path) -> None:
     assert json.loads(saved_file("sub/empty.json"))["session"] == {}
 
 
-def test_edits_show_in_the_log_and_undo_restores_the_file_data(capsys, work: Path) -> None:
+def test_edits_show_in_the_log_and_undo_restores_the_file_data(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
     before = json.loads(saved_file())
     ok(invoke(capsys, "session", "set", "shop.json", "cart[0].quantity", "9"))
     ok(invoke(capsys, "session", "delete", "shop.json", "cart[1]"))
@@ -292,14 +311,14 @@ def test_edits_show_in_the_log_and_undo_restores_the_file_data(capsys, work: Pat
     assert after["meta"]["revision"] == before["meta"]["revision"] + 3
 
 
-def test_set_the_same_value_saves_nothing(capsys, work: Path) -> None:
+def test_set_the_same_value_saves_nothing(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     before = saved_file()
     out = ok(invoke(capsys, "session", "set", "shop.json", "cart[0].item", "Widget"))
     assert "nothing changed" in out
     assert saved_file() == before
 
 
-def test_set_refuses_what_json_cannot_hold(capsys, work: Path) -> None:
+def test_set_refuses_what_json_cannot_hold(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     before = saved_file()
     result = invoke(capsys, "session", "set", "shop.json", "x", "NaN")
     assert result.code == 2
@@ -311,7 +330,9 @@ def test_set_refuses_what_json_cannot_hold(capsys, work: Path) -> None:
     assert saved_file() == before
 
 
-def test_clear_asks_on_a_terminal(capsys, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clear_asks_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(session_edit_cmds, "stdin_is_terminal", lambda: True)
     before = saved_file()
     monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
@@ -325,7 +346,7 @@ def test_clear_asks_on_a_terminal(capsys, work: Path, monkeypatch: pytest.Monkey
     assert json.loads(saved_file())["session"] == {}
 
 
-def test_clear_without_a_terminal_needs_yes(capsys, work: Path) -> None:
+def test_clear_without_a_terminal_needs_yes(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     before = saved_file()
     result = invoke(capsys, "session", "clear", "shop.json")
     assert result.code == 2
@@ -369,7 +390,9 @@ def test_installed_diff_json_pipes_into_jsonpatch(work: Path) -> None:
     assert jsonpatch.apply_patch(a, json.loads(proc.stdout)) == json.loads(saved_file())["session"]
 
 
-def test_markdown_export_shows_control_characters_instead_of_sending_them(capsys, work: Path):
+def test_markdown_export_shows_control_characters_instead_of_sending_them(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
     document = json.loads(SHOP.read_text())
     document["messages"][0]["content"] = "clear the screen \x1b[2J\x9b please"
     Path("esc.json").write_text(json.dumps(document))

@@ -66,7 +66,9 @@ def assert_one_line_error(err: str, *words: str) -> None:
 
 @pytest.mark.parametrize("kind", sorted(BAD))
 @pytest.mark.parametrize("args", [*READS, *EDITS], ids=" ".join)
-def test_bad_file(capsys, work: Path, kind: str, args: list[str]) -> None:
+def test_bad_file(
+    capsys: pytest.CaptureFixture[str], work: Path, kind: str, args: list[str]
+) -> None:
     Path("bad.json").write_bytes(BAD[kind])
     result = invoke(capsys, *command(args, "bad.json"))
     assert (result.code, result.out) == (2, "")
@@ -76,14 +78,16 @@ def test_bad_file(capsys, work: Path, kind: str, args: list[str]) -> None:
 
 
 @pytest.mark.parametrize("args", [*READS, *EDITS], ids=" ".join)
-def test_missing_file(capsys, work: Path, args: list[str]) -> None:
+def test_missing_file(capsys: pytest.CaptureFixture[str], work: Path, args: list[str]) -> None:
     result = invoke(capsys, *command(args, "gone/missing.json"))
     assert (result.code, result.out) == (2, "")
     assert_one_line_error(result.err, "gone/missing.json", "does not exist")
     assert not Path("gone").exists()  # an edit must not even create the folder
 
 
-def test_new_from_a_bad_file_creates_nothing(capsys, work: Path) -> None:
+def test_new_from_a_bad_file_creates_nothing(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
     for content in BAD.values():
         Path("bad.json").write_bytes(content)
         result = invoke(capsys, "session", "new", "fresh.json", "--from", "bad.json")
@@ -104,7 +108,9 @@ def held(work: Path) -> Iterator[Path]:
 
 
 @pytest.mark.parametrize("args", EDITS, ids=" ".join)
-def test_locked_file_refuses_edits(capsys, held: Path, args: list[str]) -> None:
+def test_locked_file_refuses_edits(
+    capsys: pytest.CaptureFixture[str], held: Path, args: list[str]
+) -> None:
     before = held.read_bytes()
     result = invoke(capsys, *command([*args, "--yes"] if args[0] == "clear" else args, "shop.json"))
     assert (result.code, result.out) == (3, "")
@@ -113,7 +119,9 @@ def test_locked_file_refuses_edits(capsys, held: Path, args: list[str]) -> None:
 
 
 @pytest.mark.parametrize("args", READS, ids=" ".join)
-def test_locked_file_can_still_be_read(capsys, held: Path, args: list[str]) -> None:
+def test_locked_file_can_still_be_read(
+    capsys: pytest.CaptureFixture[str], held: Path, args: list[str]
+) -> None:
     before = held.read_bytes()
     result = invoke(capsys, *command(args, "shop.json"))
     assert result.code in {0, 1}, result  # validate: 1 = warnings
@@ -121,7 +129,9 @@ def test_locked_file_can_still_be_read(capsys, held: Path, args: list[str]) -> N
     assert held.read_bytes() == before
 
 
-def test_new_on_a_file_held_before_its_first_save(capsys, work: Path) -> None:
+def test_new_on_a_file_held_before_its_first_save(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
     with SessionStore(work / "fresh.json") as store:
         store.open()  # `dcaf run --session fresh.json` before its first turn
         result = invoke(capsys, "session", "new", "fresh.json")

@@ -66,21 +66,21 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def test_tools_of_a_file_agent_golden(capsys, work: Path) -> None:
+def test_tools_of_a_file_agent_golden(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     result = invoke(capsys, "tools", "agent.py")
     assert result.code == 0
     assert result.err == ""
     assert_golden("cli/tools_agent.txt", result.out)
 
 
-def test_tools_of_a_built_in_agent_golden(capsys, work: Path) -> None:
+def test_tools_of_a_built_in_agent_golden(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     result = invoke(capsys, "tools", "deploy")
     assert result.code == 0
     assert "asks for approval" in result.out
     assert_golden("cli/tools_deploy.txt", result.out)
 
 
-def test_json_is_what_the_model_is_told(capsys, work: Path) -> None:
+def test_json_is_what_the_model_is_told(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     result = invoke(capsys, "tools", "agent.py", "--json")
     specs = json.loads(result.out)
     tools = load_agent("agent.py").tools
@@ -99,13 +99,15 @@ def test_json_is_what_the_model_is_told(capsys, work: Path) -> None:
     assert order["properties"]["speed"]["enum"] == ["slow", "fast"]
 
 
-def test_default_agent_is_notes(capsys, work: Path) -> None:
+def test_default_agent_is_notes(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     result = invoke(capsys, "tools")
     assert result.code == 0
     assert result.out.startswith("dcaf_cli.examples.notes:")
 
 
-def test_an_agent_function_has_no_tools_of_its_own(capsys, work: Path) -> None:
+def test_an_agent_function_has_no_tools_of_its_own(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
     Path("fn.py").write_text("def agent(messages, context):\n    return 'hi'\n")
     result = invoke(capsys, "tools", "fn.py")
     assert result.code == 0
@@ -113,7 +115,9 @@ def test_an_agent_function_has_no_tools_of_its_own(capsys, work: Path) -> None:
     assert json.loads(invoke(capsys, "tools", "fn.py", "--json").out) == []
 
 
-def test_an_unknown_agent_is_one_line_and_exit_2(capsys, work: Path) -> None:
+def test_an_unknown_agent_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
     result = invoke(capsys, "tools", "no_such_module_here")
     assert result.code == 2
     assert result.out == ""

@@ -206,6 +206,7 @@ def test_a_seed_old_style_serve_file(tmp_path: Path) -> None:
 
 def test_a_seed_interceptors_file(tmp_path: Path) -> None:
     agent = load_agent(str(write(tmp_path, SEED_INTERCEPTORS)))
+    assert isinstance(agent, Agent)
     response = agent.run(
         [user("recall user_name")],
         session={"user_name": "Alice"},

@@ -24,6 +24,7 @@ from dcaf_cli.session.diff import (
     to_patch,
     to_undo,
 )
+from dcaf_cli.session.jsonvalue import JSON
 from dcaf_cli.session.session import MISSING
 
 # -- same ---------------------------------------------------------------------------------
@@ -70,7 +71,7 @@ def test_not_same_when_json_differs(a: Any, b: Any) -> None:
 
 
 def test_diff_of_equal_values_is_empty() -> None:
-    value = {"cart": [{"item": "Widget", "quantity": 2}], "n": None}
+    value: JSON = {"cart": [{"item": "Widget", "quantity": 2}], "n": None}
     assert diff_values(value, copy.deepcopy(value), ("s",)) == []
     assert diff_values(MISSING, MISSING, ("s",)) == []
 
@@ -87,8 +88,8 @@ def test_scalar_change_and_type_change() -> None:
 
 
 def test_nested_dict_changes_point_at_the_leaf() -> None:
-    old = {"user": {"name": "ann", "age": 30, "tags": ["a"]}}
-    new = {"user": {"name": "ann", "age": 31, "email": "a@x"}}
+    old: JSON = {"user": {"name": "ann", "age": 30, "tags": ["a"]}}
+    new: JSON = {"user": {"name": "ann", "age": 31, "email": "a@x"}}
     assert diff_values(old, new, ("profile",)) == [
         Change("changed", ("profile", "user", "age"), old=30, new=31),
         Change("removed", ("profile", "user", "tags"), old=["a"]),
@@ -97,8 +98,8 @@ def test_nested_dict_changes_point_at_the_leaf() -> None:
 
 
 def test_list_append_is_one_addition() -> None:
-    old = [{"item": "Widget", "quantity": 2}]
-    new = [*old, {"item": "Gadget", "quantity": 3}]
+    old: list[JSON] = [{"item": "Widget", "quantity": 2}]
+    new: JSON = [*old, {"item": "Gadget", "quantity": 3}]
     changes = diff_values(old, new, ("cart",))
     assert changes == [Change("added", ("cart", 1), new={"item": "Gadget", "quantity": 3})]
     assert changes[0].where == "cart[1]"
@@ -121,16 +122,16 @@ def test_list_shrink_removes_from_the_end_down() -> None:
 
 
 def test_change_inside_a_list_item() -> None:
-    old = [{"item": "Widget", "quantity": 2}, {"item": "Gadget", "quantity": 1}]
-    new = [{"item": "Widget", "quantity": 2}, {"item": "Gadget", "quantity": 5}]
+    old: JSON = [{"item": "Widget", "quantity": 2}, {"item": "Gadget", "quantity": 1}]
+    new: JSON = [{"item": "Widget", "quantity": 2}, {"item": "Gadget", "quantity": 5}]
     changes = diff_values(old, new, ("cart",))
     assert changes == [Change("changed", ("cart", 1, "quantity"), old=1, new=5)]
     assert changes[0].where == "cart[1].quantity"
 
 
 def test_diff_sessions_walks_keys_of_both_sides_in_order() -> None:
-    before = {"a": 1, "b": [1], "gone": True}
-    after = {"b": [1, 2], "a": 1, "new": {}}
+    before: dict[str, JSON] = {"a": 1, "b": [1], "gone": True}
+    after: dict[str, JSON] = {"b": [1, 2], "a": 1, "new": {}}
     assert diff_sessions(before, after) == [
         Change("added", ("b", 1), new=2),
         Change("removed", ("gone",), old=True),
@@ -160,7 +161,7 @@ def test_pointer_round_trip(path: tuple[str | int, ...], ptr: str) -> None:
 @pytest.mark.parametrize("key", ["007", "00", "²", "١", "-1", "1e3", " 1"])
 def test_object_keys_that_look_numeric_stay_strings(key: str) -> None:
     assert parse_pointer(pointer((key,))) == (key,)
-    doc = {key: 1}
+    doc: JSON = {key: 1}
     assert apply_patch(doc, [{"op": "replace", "path": pointer((key,)), "value": 2}]) == {key: 2}
 
 

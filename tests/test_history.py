@@ -76,7 +76,7 @@ def test_record_turn_without_messages_or_changes() -> None:
 def test_recorded_patches_do_not_share_objects_with_the_session() -> None:
     doc = new_session_file()
     doc.session = {"cart": [{"item": "a"}]}
-    after = {"cart": [{"item": "a"}, {"item": "b"}]}
+    after: dict[str, Any] = {"cart": [{"item": "a"}, {"item": "b"}]}
     record = record_turn(
         doc,
         input="x",
@@ -96,13 +96,12 @@ def three_turns() -> tuple[SessionFile, list[dict[str, Any]]]:
     doc = new_session_file()
     doc.session = {"existing": True}  # as if loaded from a bare object
     states = [copy.deepcopy(doc.session)]
-    for i, after in enumerate(
-        [
-            {"existing": True, "cart": [1]},
-            {"existing": True, "cart": [1, 2]},
-            {"cart": [2], "done": {"at": "now"}},
-        ]
-    ):
+    turns: list[dict[str, Any]] = [
+        {"existing": True, "cart": [1]},
+        {"existing": True, "cart": [1, 2]},
+        {"cart": [2], "done": {"at": "now"}},
+    ]
+    for i, after in enumerate(turns):
         chat_turn(doc, f"turn {i + 1}", after)
         states.append(after)
     return doc, states
@@ -230,10 +229,10 @@ def edited(draw: st.DrawFn, value: Any) -> Any:
         out.update(draw(st.dictionaries(KEYS, VALUES, max_size=2)))
         return out
     if isinstance(value, list):
-        out = [draw(edited(v)) for v in value if draw(st.integers(0, 4))]
+        items = [draw(edited(v)) for v in value if draw(st.integers(0, 4))]
         for _ in range(draw(st.integers(0, 2))):
-            out.insert(draw(st.integers(0, len(out))), draw(VALUES))
-        return out
+            items.insert(draw(st.integers(0, len(items))), draw(VALUES))
+        return items
     return value
 
 

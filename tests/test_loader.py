@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dcaf_cli import Agent, FunctionAgent
+from dcaf_cli import Agent, AgentResponse, FunctionAgent
 from dcaf_cli.errors import AgentLoadError, UsageError
 from dcaf_cli.runtime.compat import install as install_compat
 from dcaf_cli.runtime.loader import load_agent
@@ -77,7 +77,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
-def say(agent: object, text: str, session: dict[str, object] | None = None) -> object:
+def say(agent: object, text: str, session: dict[str, object] | None = None) -> AgentResponse:
     assert isinstance(agent, Agent | FunctionAgent)
     return agent.run([{"role": "user", "content": text}], session=session or {})
 

@@ -128,7 +128,7 @@ def test_scoring_uses_description_and_parameter_words() -> None:
     def convert(amount: float, currency: str) -> str:
         return currency
 
-    tools = [forecast, convert]
+    tools: list[Tool[..., Any]] = [forecast, convert]
     assert chosen("weather in Paris", tools)[0] == "forecast"  # a description word
     assert chosen("city Paris", tools) == ("forecast", {"city": "Paris"}, False)  # a parameter
     assert chosen("forecast for Paris", tools) == ("forecast", {"city": "Paris"}, False)

@@ -110,7 +110,8 @@ def test_a_url_needs_a_scheme() -> None:
 
 @pytest.mark.parametrize("stream", [True, False])
 def test_multi_turn_cart_through_complete_turn(urls: dict[str, str], stream: bool) -> None:
-    agent, session, history = RemoteAgent(urls["shop"], stream=stream), Session(), []
+    agent, session = RemoteAgent(urls["shop"], stream=stream), Session()
+    history: list[Any] = []
     for text, expected in LIFECYCLE:
         events: list[TurnEvent] = []
         outcome = turn(agent, session, text, history, events=events)
@@ -224,7 +225,9 @@ def test_signed_sessions_through_the_remote_agent(urls: dict[str, str]) -> None:
     agent, session = RemoteAgent(urls["signed"]), Session()
     history = turn(agent, session, "add 2 widgets").messages
     history += turn(agent, session, "add 1 gadget", history).messages
-    assert len(session.to_dict()["cart"]) == 2
+    cart = session.to_dict()["cart"]
+    assert isinstance(cart, list)
+    assert len(cart) == 2
     session.set("cart", [{"item": "gold bar", "quantity": 1000}])  # the client edits it
     outcome = turn(agent, session, "checkout", history)
     assert outcome.response.error is not None
@@ -281,7 +284,7 @@ def test_line_separators_in_the_session_survive_the_stream(urls: dict[str, str])
 
 
 def test_the_session_is_sent_in_the_last_user_message_only() -> None:
-    history = [
+    history: list[dict[str, Any]] = [
         {"role": "user", "content": "old", "data": {"session": {"stale": True}}},
         {"role": "assistant", "content": "ok", "data": {"session": {"stale": True}}},
         {"role": "user", "content": "new"},

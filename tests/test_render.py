@@ -25,6 +25,7 @@ from dcaf_cli.render.turn import (
 )
 from dcaf_cli.runtime.results import ExecutedToolCall, PendingToolCall
 from dcaf_cli.session.diff import Change, diff_sessions
+from dcaf_cli.session.jsonvalue import JSON
 from dcaf_cli.session.redact import MASK
 
 KEY = "sk-proj-abcdefghijklmnopqrstuvwx"
@@ -129,8 +130,12 @@ def test_format_duration(ms: float, shown: str) -> None:
 
 
 def test_changes_by_path_with_marks() -> None:
-    before = {"cart": [{"item": "a", "quantity": 1}], "user": "ann", "old": True}
-    after = {"cart": [{"item": "a", "quantity": 2}, {"item": "b"}], "user": "ann", "new": None}
+    before: dict[str, JSON] = {"cart": [{"item": "a", "quantity": 1}], "user": "ann", "old": True}
+    after: dict[str, JSON] = {
+        "cart": [{"item": "a", "quantity": 2}, {"item": "b"}],
+        "user": "ann",
+        "new": None,
+    }
     shown = text(render_changes(diff_sessions(before, after)))
     assert [line.rstrip() for line in shown.splitlines()] == [
         "session:",

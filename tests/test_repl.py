@@ -122,8 +122,9 @@ def test_input_sent_up_front_reaches_every_prompt(tmp_path: Path) -> None:
     sent = repl("deploy", tmp_path / "b.json", script, up_front=True)
     assert fed.unused == []
     assert fed.questions == sent.questions
-    normalise = lambda run: without_durations(run.output.replace("b.json", "a.json"))  # noqa: E731
-    assert normalise(fed) == normalise(sent)
+    assert without_durations(fed.output) == without_durations(
+        sent.output.replace("b.json", "a.json")
+    )
     assert "not today" in fed.output
 
 
@@ -151,7 +152,7 @@ def test_approval_rejected_with_a_reason_goes_to_the_model(cart: Path) -> None:
     assert "not on a Friday" in run.output
     assert "Deployed" not in run.output
     doc = read_session_file(cart)
-    assert doc.session["deployment"]["step"] == "services_added"  # type: ignore[index]
+    assert doc.session["deployment"]["step"] == "services_added"
     call = doc.turns[-1]["tool_calls"][0]
     assert call["name"] == "execute_deployment"
     assert call["error"] == "rejected: not on a Friday"

@@ -103,7 +103,7 @@ LIFECYCLE = [
 
 @pytest.mark.parametrize("path", ["/api/chat", "/api/sendMessage"])
 def test_seed_session_lifecycle(client: Any, path: str) -> None:
-    http, session, history = client("shop"), {}, []
+    http, session, history = client("shop"), dict[str, Any](), list[Any]()
     for text, expected, said in LIFECYCLE:
         history.append(user(text, session))
         reply = chat(http, history, path)
@@ -115,7 +115,7 @@ def test_seed_session_lifecycle(client: Any, path: str) -> None:
 
 @pytest.mark.parametrize("path", ["/api/chat-stream", "/api/sendMessageStream"])
 def test_seed_session_lifecycle_streamed(client: Any, path: str) -> None:
-    http, session = client("shop"), {}
+    http, session = client("shop"), dict[str, Any]()
     for text, expected, said in LIFECYCLE:
         events = stream(http, [user(text, session)], path)
         kinds = [e["type"] for e in events]
@@ -159,7 +159,7 @@ def test_a_custom_function_gets_the_platform_context_not_the_request_fields(
 
 
 def test_custom_agent_function_counts_across_turns(client: Any) -> None:
-    http, session = client("counter"), {}
+    http, session = client("counter"), dict[str, Any]()
     for n in (1, 2, 3):
         reply = chat(http, [user(f"message {n}", session)])
         assert reply["content"] == f"This is call #{n}"

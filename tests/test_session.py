@@ -439,7 +439,7 @@ def test_update_is_all_or_nothing() -> None:
 
 def test_mutating_after_set_does_not_change_the_session() -> None:
     session = Session()
-    value = {"items": [{"n": 1}]}
+    value: dict[str, Any] = {"items": [{"n": 1}]}
     session.set("cart", value)
     value["items"][0]["n"] = 99
     value["items"].append({"n": 2})

@@ -471,9 +471,9 @@ def test_decorated_function_is_still_callable_as_itself() -> None:
     assert add_to_cart(item="Gadget", quantity=1, session=session) == (
         "Added 1x Gadget. Cart now has 3 items."
     )
-    assert remember.__name__ == "remember"
+    assert remember.__name__ == "remember"  # type: ignore[attr-defined]  # set by functools.wraps
     assert remember.__doc__ == "Store a value in session."
-    assert recall.__wrapped__("nope", Session()) == "I don't remember 'nope'"
+    assert recall.__wrapped__("nope", Session()) == "I don't remember 'nope'"  # type: ignore[attr-defined]
 
 
 def bad_name(store: Session) -> None: ...
@@ -538,8 +538,9 @@ def test_optional_session_is_injected() -> None:
     @tool
     def count(session: Session | None = None) -> int:
         assert session is not None
-        session.set("n", session.get("n", 0) + 1)
-        return session.get("n")
+        n: int = session.get("n", 0) + 1
+        session.set("n", n)
+        return n
 
     session = Session()
     assert count.invoke({}, session) == 1

@@ -91,7 +91,7 @@ def _block(index: int, start: dict[str, Any], deltas: list[dict[str, Any]]) -> l
 
 def stream_events(reply: Reply, model: str) -> list[Event]:
     """The events of a streamed `reply`, in wire order."""
-    message = {
+    message: dict[str, Any] = {
         "id": "msg_fake",
         "type": "message",
         "role": "assistant",
@@ -147,6 +147,7 @@ class _Handler(ScriptedHandler):
 
     def _send(self, reply: Reply, model: str = "") -> None:
         if reply.status != 200:
+            assert reply.error is not None, "an error reply says which error"
             error = {"type": "error", "error": {"type": reply.error[0], "message": reply.error[1]}}
             self._respond(reply.status, "application/json", [json.dumps(error).encode()])
             return

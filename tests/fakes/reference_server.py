@@ -62,11 +62,12 @@ def _handler(server: ReferenceServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, json.dumps(reply).encode(), "application/json")
             elif self.path == "/api/chat-stream" and server.stream:
                 words = server.reply_text(body).split(" ")
-                events = [{"type": "text_delta", "text": w + " "} for w in words]
+                events: list[dict[str, object]] = [
+                    {"type": "text_delta", "text": w + " "} for w in words
+                ]
                 events.append({"type": "done", "stop_reason": "end_turn", "meta_data": {}})
-                dump = lambda e: json.dumps(e, ensure_ascii=server.ascii)  # noqa: E731
-                lines = "".join(dump(e) + "\n" for e in events).encode()
-                self._send(200, lines, "application/x-ndjson")
+                lines = "".join(json.dumps(e, ensure_ascii=server.ascii) + "\n" for e in events)
+                self._send(200, lines.encode(), "application/x-ndjson")
             else:
                 self._send(404, b'{"detail": "Not Found"}', "application/json")
 

@@ -29,8 +29,10 @@ def counted_execute_deployment(session: Session) -> str:
 
 
 def counted_deploy() -> Agent:
-    tools = [deploy.start_deployment, deploy.add_service, counted_execute_deployment]
-    return Agent(tools=tools, name="deploy")
+    return Agent(
+        tools=[deploy.start_deployment, deploy.add_service, counted_execute_deployment],
+        name="deploy",
+    )
 
 
 @tool(requires_approval=True, description="Launch the rocket")
