@@ -40,7 +40,8 @@ run: $(RUN_STAMP)  ## chat with the shop agent on a copy of sessions/shop.json, 
 test: $(DEV_STAMP)  ## run the test suite on every core, with the coverage gate
 	@data=$$(mktemp -d /tmp/dcaf.XXXXXX) && trap 'rm -rf "$$data"' EXIT && set -x && \
 	COVERAGE_FILE="$$data/coverage" $(BIN)/python -m pytest -n auto --dist loadgroup \
-		--basetemp="$$data/t" --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+		--basetemp="$$data/t" --cov --cov-report=term:skip-covered $(PYTEST_ARGS) \
+	|| { status=$$?; [ $$status -ne 5 ] || echo "pytest collected no tests: the suite is broken" >&2; exit $$status; }
 
 docs-check: $(DEV_STAMP)  ## run every command shown in README.md and docs/ (make test runs it too)
 	$(BIN)/python -m pytest tests/test_docs.py
