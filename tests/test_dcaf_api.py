@@ -74,7 +74,7 @@ def test_the_decorator_takes_dcaf_s_three_schema_forms() -> None:
     with pytest.raises(ToolArgumentError, match="argument 'a': -1 is less than the minimum of 0"):
         double.invoke({"a": -1})
     with pytest.raises(ToolDefinitionError, match="schema= takes a Pydantic model class"):
-        tool(schema=42)(multiply)  # type: ignore[arg-type]
+        tool(schema=42)(multiply)
     with pytest.raises(ToolDefinitionError, match="schema= is not valid"):
         tool(schema={"type": "object", "properties": {"a": {"type": "integr"}}})(multiply)
 

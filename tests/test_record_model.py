@@ -4,6 +4,7 @@ conversation replays offline; and `dcaf session fork`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,9 @@ from dcaf_cli.testing import replay
 
 
 @pytest.fixture
-def server() -> FakeOpenAIServer:
+def server() -> Iterator[FakeOpenAIServer]:
     with FakeOpenAIServer() as fake:
-        yield fake  # type: ignore[misc]
+        yield fake
 
 
 def chat(capsys: pytest.CaptureFixture[str], server: FakeOpenAIServer, session: Path,

@@ -6,6 +6,7 @@ import json
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_helpers import Result, invoke
@@ -65,7 +66,7 @@ def replay_cli(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
     return invoke(capsys, "replay", *args)
 
 
-def json_lines(out: str) -> list[dict[str, object]]:
+def json_lines(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines()]
 
 

@@ -52,7 +52,7 @@ def test_ignore_reaches_deep_paths() -> None:
         deep = {"n": deep}
     pattern = "/d/" + "/".join(["*"] * 300) + "/v"
 
-    pruned = without({"d": deep}, parse_ignore([pattern]))["d"]
+    pruned: Any = without({"d": deep}, parse_ignore([pattern]))["d"]
     for _ in range(300):
         pruned = pruned["n"]
     assert pruned == {"w": 2}
