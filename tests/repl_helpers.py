@@ -45,7 +45,8 @@ from rich.console import Console
 
 from dcaf_cli.cli.chat import ChatSettings, open_conversation
 from dcaf_cli.conversation import Conversation
-from dcaf_cli.repl.app import Repl, SessionSource, make_prompt_session
+from dcaf_cli.repl.app import Repl, make_prompt_session
+from dcaf_cli.repl.switching import SessionSource
 from dcaf_cli.runtime.agent import AgentLike
 from dcaf_cli.store.filestore import SessionStore
 from dcaf_cli.store.sessionfile import new_session_file
