@@ -292,7 +292,7 @@ def test_each_message_is_validated_once_per_conversation(
     conv: Conversation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     validated: list[Any] = []
-    real = conversation_module.parse_messages
+    real = conversation_module.parse_messages  # type: ignore[attr-defined]
 
     def counting(messages: Any) -> Any:
         validated.extend(messages)

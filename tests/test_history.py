@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonpatch
 import pytest
@@ -161,7 +161,7 @@ def test_a_broken_undo_patch_changes_nothing() -> None:
 )
 def test_damaged_records_are_file_errors(damage: Callable[[dict[str, Any]], None]) -> None:
     doc, _ = three_turns()
-    damage(doc.turns[-1])
+    damage(cast(dict[str, Any], doc.turns[-1]))
     with pytest.raises(SessionFileError, match="cannot undo turn 3"):
         undo_turns(doc)
 

@@ -119,7 +119,12 @@ def note(text: str, session: Session) -> str:
 def test_a_paused_turn_is_diffed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     diffs: list[Any] = []
     real = recorder_module.changes_of
-    monkeypatch.setattr(recorder_module, "changes_of", lambda tx: diffs.append(tx) or real(tx))
+
+    def counted(tx: Any) -> Any:
+        diffs.append(tx)
+        return real(tx)
+
+    monkeypatch.setattr(recorder_module, "changes_of", counted)
     agent = Agent(tools=[bump, note], model="offline")
     session = Session({"n": 1})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from repl_agents import MARKUP
@@ -68,7 +68,9 @@ def test_literal_shows_markup_and_escapes_as_text() -> None:
         render_reply(MARKUP, markdown=False),
         render_changes([Change("added", ("k",), new=MARKUP)]),
         render_session_tree({MARKUP: MARKUP}),
-        render_log([{"n": 1, "input": MARKUP, "tool_calls": [{"name": MARKUP}], "patch": []}]),
+        render_log(
+            [cast(Any, {"n": 1, "input": MARKUP, "tool_calls": [{"name": MARKUP}], "patch": []})]
+        ),
         render_tool_call(ExecutedToolCall("1", MARKUP, {"x": MARKUP}, MARKUP)),
         render_pending(PendingToolCall("1", MARKUP, {MARKUP: MARKUP}, MARKUP)),
         render_facts([(MARKUP, MARKUP)]),
@@ -267,7 +269,7 @@ def test_log_rows() -> None:
     ]  # fmt: skip
     rows = [
         line.replace("┃", " ").replace("│", " ")
-        for line in text(render_log(turns), width=120).splitlines()
+        for line in text(render_log(cast(Any, turns)), width=120).splitlines()
     ]
     assert rows[0].split() == ["#", "at", "input", "tools", "changed"]
     assert rows[2].split() == ["1", "2026-11-25", "12:00:00", "add", "2", "widgets",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -195,7 +196,7 @@ def test_a_bad_size_limit_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, valu
 def test_dump_writes_null_for_nan_and_infinity(bad: float) -> None:
     # Session refuses these; one in a record must not make every later save fail.
     doc = new_session_file()
-    doc.turns = [{"n": 1, "tool_calls": [{"input": {"x": [1, bad]}}]}]
+    doc.turns = [cast(Any, {"n": 1, "tool_calls": [{"input": {"x": [1, bad]}}]})]  # a bare record
     assert parse(dump_session_document(doc)).turns[0]["tool_calls"][0]["input"] == {"x": [1, None]}
 
 

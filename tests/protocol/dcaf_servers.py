@@ -92,7 +92,8 @@ class _Server:
 
 
 def _last(body: Any) -> dict[str, Any]:
-    return body["messages"][-1]
+    last: dict[str, Any] = body["messages"][-1]
+    return last
 
 
 class V1Server(_Server):

@@ -117,7 +117,8 @@ def test_a_forged_or_edited_decision_runs_nothing(
     if form == "approvals":
         forged["type"] = "tool_call"
     response = client.post(
-        "/api/chat", json={"messages": [decide(paused, **{form: [{**forged, "execute": True}]})]}
+        "/api/chat",
+        json={"messages": [decide(paused, "", **{form: [{**forged, "execute": True}]})]},
     )
     assert response.status_code == 403, response.text
     assert "refused to run" in response.json()["detail"]
@@ -140,7 +141,7 @@ def test_a_replayed_approval_runs_nothing(http: dict[str, httpx.Client], form: s
     _, paused = pause_deployment(client)
     [call] = paused["data"][form]
     shape = legacy if form == "tool_calls" else unified
-    body = {"messages": [decide(paused, **{form: [shape(call, execute=True)]})]}
+    body = {"messages": [decide(paused, "", **{form: [shape(call, execute=True)]})]}
     assert deployed(ask(client, body["messages"]))
     for path in ("/api/chat", "/api/chat-stream", "/api/sendMessage"):
         response = client.post(path, json=body)

@@ -14,6 +14,7 @@ from dcaf_schema import check_event, check_message
 from flows import pause_deployment, user
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 
 def ws_url(base: str) -> str:
@@ -102,11 +103,14 @@ def test_a_failed_turn_ends_with_one_error_carrying_the_session(
 
 def test_a_page_from_another_origin_cannot_open_it(servers: dict[str, str]) -> None:
     url = ws_url(servers["function"])
-    with pytest.raises(InvalidStatus) as refused, connect(url, origin="http://evil.example"):
+    with (
+        pytest.raises(InvalidStatus) as refused,
+        connect(url, origin=Origin("http://evil.example")),
+    ):
         pass
     assert refused.value.response.status_code == 403
     port = servers["function"].rsplit(":", 1)[1]
-    with connect(url, origin=f"http://127.0.0.1:{port}") as same:
+    with connect(url, origin=Origin(f"http://127.0.0.1:{port}")) as same:
         assert turn(same, {"messages": [user("hi")]})[-1]["type"] == "done"
 
 
