@@ -174,7 +174,8 @@ def test_a_crash_is_never_exit_1(
 
     monkeypatch.setattr(validation, "validate_file", broken)
     result = run_dcaf(capsys, monkeypatch, "session", "validate", write(tmp_path / "s.json", {}))
-    assert result.status == ExitStatus.BUG == 70
+    assert result.status == ExitStatus.BUG
+    assert int(ExitStatus.BUG) == 70
     assert "this is a bug in dcaf" in result.err
 
 
