@@ -13,7 +13,7 @@ import jsonpatch
 import pytest
 from repl_agents import failing, secrets
 
-import dcaf_cli.conversation as conversation_module
+import dcaf_cli.conversation.service as conversation_module
 import dcaf_cli.store.filestore as store_module
 from dcaf_cli.conversation import Conversation
 from dcaf_cli.errors import SessionFileError, SessionLockedError

@@ -1,19 +1,12 @@
-"""A conversation over a session file: run turns, record them, save after every one.
-
-This is the core behind `dcaf run` (interactive or scripted) whatever the agent (local or
-remote): the REPL and the scripted runner only read input and render `TurnReport`s. A
-turn is all or nothing in memory (see `agent.complete_turn`) and is saved as soon as it
-ends; if the save fails, the turn stays in memory, the file stays as it was, and the
-report says so, so nothing is lost either way.
-"""
+"""`Conversation`: a user turn over a session file, recorded and saved (see the package)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from dcaf_cli.conversation.report import TurnReport
 from dcaf_cli.errors import DcafError, SessionLockedError
 from dcaf_cli.models.base import ToolCall
 from dcaf_cli.protocol.wire import WireMessage, parse_messages
@@ -23,11 +16,9 @@ from dcaf_cli.runtime.results import (
     AgentResponse,
     Decision,
     EventSink,
-    ExecutedToolCall,
     PendingToolCall,
 )
 from dcaf_cli.runtime.turn import TurnOptions
-from dcaf_cli.session.diff import Change
 from dcaf_cli.session.jsonvalue import scrub_text, unencodable
 from dcaf_cli.session.pathedit import delete_at, set_at
 from dcaf_cli.session.recorder import Recorder
@@ -36,57 +27,6 @@ from dcaf_cli.session.session import Session
 from dcaf_cli.store import approvals, history
 from dcaf_cli.store.filestore import SessionStore
 from dcaf_cli.store.sessionfile import SessionFile
-
-
-@dataclass(slots=True)
-class TurnReport:
-    """What one turn did, for rendering (and for `--json`)."""
-
-    input: str
-    text: str = ""
-    executed: list[ExecutedToolCall] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
-    error: str | None = None
-    exception: BaseException | None = None
-    revision: int | None = None  # the revision saved, None when not saved
-    save_error: DcafError | None = None
-    secrets: list[str] = field(default_factory=list)
-    notice: str | None = None
-    turn: int | None = None  # the turn's number in the file
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and self.save_error is None
-
-    def to_json(self, *, reveal: bool = False) -> dict[str, Any]:
-        """The turn for `--json`; secrets are masked as in every other view unless `reveal`
-        (so a redacted `diff` no longer rebuilds the file's data: that is what --reveal is for).
-        """
-        from dcaf_cli.session.diff import to_patch
-        from dcaf_cli.session.redact import redact, redact_arguments, redact_message
-
-        patch = to_patch(self.changes)
-        calls = [c.to_wire() for c in self.executed]
-        reply, typed = self.text, self.input
-        if not reveal:
-            patch = [
-                {**op, "value": redact(op["value"], change.path[-1] if change.path else None)}
-                if "value" in op
-                else op
-                for op, change in zip(patch, self.changes, strict=True)
-            ]
-            calls = [{**redact(c), "input": redact_arguments(c["input"])} for c in calls]
-            reply, typed = redact(reply), redact(typed)
-        error = self.error or (str(self.save_error) if self.save_error else None)
-        return {
-            "input": typed,
-            "reply": reply,
-            "tool_calls": calls,
-            "diff": patch,
-            "revision": self.revision,
-            "turn": self.turn,
-            "error": redact_message(error) if error else None,  # masked even with reveal
-        }
 
 
 class ModelLog(Protocol):
