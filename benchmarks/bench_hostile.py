@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks import Row, best_of
+from benchmarks.serving import free_port, stop, wait_until_up
 from dcaf_cli.tools.slashcall import parse_slash_call
 
 MB = 1_000_000
@@ -128,40 +129,16 @@ def _rss(pid: int, field: str) -> float:
     raise RuntimeError(f"no {field} for process {pid}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _dcaf_serve() -> Iterator[tuple[str, int]]:
     """`dcaf serve shop` on a free loopback port: (url, pid)."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DCAF_")}
     command = [sys.executable, "-m", "dcaf_cli", "serve", "shop", "--port", str(port)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, proc)
+        wait_until_up(url, proc)
         yield url, proc.pid
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("dcaf serve exited during start-up")
-        try:
-            if httpx.get(f"{url}/health", trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("dcaf serve did not start within 30 s")
+        stop(proc)

@@ -18,20 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import Row, time_statements
+from benchmarks.serving import free_port
 from dcaf_cli.examples import shop
 from dcaf_cli.server.ledger import MemoryLedger, SqliteLedger
 
 PLAIN = {"messages": [{"role": "user", "content": "/view_cart", "data": {"session": {}}}]}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
          "--appendonly", "no", "--dir", str(folder)],

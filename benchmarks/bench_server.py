@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from typing import Any
 import httpx
 
 from benchmarks import Row, best_of
+from benchmarks.serving import free_port, stop, wait_until_up
 
 REQUESTS = 320  # per throughput figure
 THREADS = 8
@@ -49,15 +49,9 @@ def chat_body(session: dict[str, Any]) -> bytes:
     return json.dumps({"messages": [message]}).encode()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def server(workers: int) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DCAF_SERVE_AGENT": "dcaf_cli.examples.shop"}
     env["DCAF_APPROVAL_KEY"] = "00" * 32
     env.pop("DCAF_SESSION_SECRET", None)
@@ -67,28 +61,10 @@ def server(workers: int) -> Iterator[str]:
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, proc)
+        wait_until_up(url, proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
-        try:
-            if httpx.get(f"{url}/health", trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("the server did not start within 30 s")
+        stop(proc)
 
 
 def _load(url: str, send: Callable[[httpx.Client], httpx.Response]) -> float:

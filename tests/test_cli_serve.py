@@ -21,6 +21,7 @@ import httpx
 import pytest
 from fakes.chat_client import chat, decision, isolate, reach_approval
 from fakes.live_server import JSON_HEADERS
+from fakes.serving import free_port, wait_until_up
 
 from dcaf_cli.cli import run_cli
 from dcaf_cli.errors import DcafError, UsageError
@@ -205,16 +206,10 @@ def test_a_worker_failing_to_start_is_exit_1() -> None:
 # -- a real server with two workers -------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """`dcaf serve --workers 2` in a subprocess whose temporary folder is a test one."""
-    port, tmp = _free_port(), tmp_path_factory.mktemp("serve-tmp")
+    port, tmp = free_port(), tmp_path_factory.mktemp("serve-tmp")
     env = {k: v for k, v in os.environ.items() if k not in SERVE_ENV and "PROXY" not in k.upper()}
     env["TMPDIR"] = str(tmp)
     command = [sys.executable, "-m", "dcaf_cli", "serve", WORKER_DEPLOY, "--workers", "2"]
@@ -223,7 +218,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, proc)
+        wait_until_up(url, proc, seconds=90)
         yield url, tmp
     finally:
         proc.send_signal(signal.SIGINT)
@@ -235,18 +230,6 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         assert proc.stderr is not None
         proc.stderr.close()
     assert list(tmp.iterdir()) == [], "the ledger's folder outlived the server"
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 90  # three interpreters start: slow on a busy machine
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "dcaf serve exited"
-        try:
-            if httpx.get(f"{url}/health", trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("dcaf serve did not come up")
 
 
 def test_approvals_verify_in_whichever_worker_answers(two_workers: tuple[str, Path]) -> None:

@@ -8,10 +8,8 @@ import importlib.util
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from cli_helpers import Result, invoke
+from fakes.serving import free_port, wait_until_up
 
 pytestmark = pytest.mark.skipif(
     "dcaf" not in sys.modules and importlib.util.find_spec("dcaf") is not None,
@@ -221,12 +220,6 @@ def test_dcaf_tools_loads_each_file(capsys: pytest.CaptureFixture[str], file: st
 # -- dcaf serve ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, str]]:
     """`dcaf serve FILE` for each file, in subprocesses started together."""
@@ -234,7 +227,7 @@ def servers() -> Iterator[dict[str, str]]:
     env = {k: v for k, v in env.items() if "PROXY" not in k.upper()}
     procs: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
     for file in (SHOP, TYPED, TENANT, BEDROCK, SERVED, V1):
-        port = _free_port()
+        port = free_port()
         command = [sys.executable, "-m", "dcaf_cli", "serve", file, "--port", str(port)]
         if file == BEDROCK:
             command += ["--model", "offline"]
@@ -244,7 +237,7 @@ def servers() -> Iterator[dict[str, str]]:
         procs[file] = (f"http://127.0.0.1:{port}", proc)
     try:
         for url, proc in procs.values():
-            _wait_until_up(url, proc)
+            wait_until_up(url, proc)
         yield {file: url for file, (url, _) in procs.items()}
     finally:
         for _, proc in procs.values():
@@ -255,18 +248,6 @@ def servers() -> Iterator[dict[str, str]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"dcaf serve for {url} exited"
-        try:
-            if httpx.get(f"{url}/health", trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("dcaf serve did not come up")
 
 
 def chat(url: str, content: str, **extra: Any) -> dict[str, Any]:

@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fakes.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -133,12 +133,6 @@ def _missing_program(command: str) -> str | None:
     return next((p for p in OPTIONAL_PROGRAMS if p in words and not shutil.which(p)), None)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _serving(process: subprocess.Popen[bytes], port: int, log: Path) -> bool:
     """Wait until the server answers `GET /health`; False if the port was taken meanwhile."""
     deadline = time.monotonic() + SERVER_DEADLINE
@@ -214,7 +208,7 @@ class Workspace:
         if port is None:
             return self._spawn(self.local(text), log)
         for _ in range(3):
-            self.ports[port[1]] = str(_free_port())
+            self.ports[port[1]] = str(free_port())
             process = self._spawn(self.local(text), log)
             try:
                 if _serving(process, int(self.ports[port[1]]), log):

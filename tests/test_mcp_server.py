@@ -11,10 +11,11 @@ from typing import Any
 import anyio
 import pytest
 from cli_helpers import invoke
+from fakes.serving import free_port
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_helpers import free_port, listening, wait_until
+from mcp_helpers import listening, wait_until
 
 
 def command(file: Path, *extra: str) -> list[str]:

@@ -119,9 +119,9 @@ def test_dcaf_run_and_tools_with_dcaf_installed(
 
 
 def test_dcaf_serve_with_dcaf_installed(real_dcaf: Path, tmp_path: Path) -> None:
-    from test_dcaf_files import _free_port, _wait_until_up
+    from fakes.serving import free_port, wait_until_up
 
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DCAF_")}
     env = {k: v for k, v in env.items() if "PROXY" not in k.upper()}
     env["PYTHONPATH"] = os.pathsep.join([str(REAL), env.get("PYTHONPATH", "")])
@@ -130,7 +130,7 @@ def test_dcaf_serve_with_dcaf_installed(real_dcaf: Path, tmp_path: Path) -> None
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, proc)
+        wait_until_up(url, proc)
         body = {"messages": [{"role": "user", "content": "/get_weather Oslo",
                               "platform_context": {"tenant_name": "initech"}}]}  # fmt: skip
         reply = httpx.post(f"{url}/api/chat", json=body, trust_env=False, timeout=30).json()

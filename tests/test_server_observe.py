@@ -6,15 +6,14 @@ import json
 import logging
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from fakes.chat_client import chat, decision, isolate, reach_approval
 from fakes.live_server import JSON_HEADERS, LiveServer
-from fakes.redis_server import free_port
 from fakes.server_agents import RUNS, counted_deploy
+from fakes.serving import free_port, wait_until_up
 from prometheus_client.parser import text_string_to_metric_families
 
 from dcaf_cli.server import create_app
@@ -103,15 +102,7 @@ def test_dcaf_serve_metrics_with_two_workers_adds_them_up(tmp_path: Path) -> Non
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/ready", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert proc.poll() is None
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        wait_until_up(url, proc, path="/ready")
         for _ in range(20):  # a new connection each: both workers get some
             with httpx.Client(base_url=url, timeout=30) as http:
                 chat(http, [{"role": "user", "content": "/view_cart"}])

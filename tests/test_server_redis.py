@@ -16,8 +16,9 @@ import httpx
 import pytest
 from fakes.chat_client import chat, decision, isolate, reach_approval
 from fakes.live_server import LiveServer
-from fakes.redis_server import RedisServer, free_port
+from fakes.redis_server import RedisServer
 from fakes.server_agents import RUNS, counted_deploy
+from fakes.serving import free_port, wait_until_up
 
 from dcaf_cli.server import create_app
 from dcaf_cli.server.redis_ledger import RedisLedger, redacted
@@ -147,17 +148,7 @@ class Host:
         )  # fmt: skip
 
     def wait(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"dcaf serve exited: {Path(self.log.name).read_text()}")
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("dcaf serve did not start")
+        wait_until_up(self.url, self.process, path="/ready")
 
     def stop(self) -> int:
         self.process.terminate()
@@ -275,20 +266,14 @@ def test_sigterm_lets_the_turn_in_flight_finish(tmp_path: Path) -> None:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "dcaf serve did not start"
-                time.sleep(0.1)
+        wait_until_up(url, proc, path="/ready")
         with ThreadPoolExecutor(1) as pool:
             body = {"messages": [{"role": "user", "content": "/slow"}]}
             reply = pool.submit(httpx.post, f"{url}/api/chat", json=body, timeout=60)
+            deadline = time.monotonic() + 60
             while not (gate / "started").exists():
                 assert proc.poll() is None
-                assert time.monotonic() < deadline + 60
+                assert time.monotonic() < deadline
                 time.sleep(0.02)
             proc.terminate()  # SIGTERM while the tool runs
             time.sleep(0.2)

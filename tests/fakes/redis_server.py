@@ -20,14 +20,9 @@ from pathlib import Path
 import pytest
 
 from fakes.httpd import Serving
+from fakes.serving import free_port
 
 START_DEADLINE = 20.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def require_redis() -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fakes.serving import free_port
 
 HERE = Path(__file__).parent
 DCAF = Path(sys.executable).parent / "dcaf"
@@ -27,12 +27,6 @@ AGENTS = {
     "context": str(HERE / "agents" / "context_agent.py"),
 }
 STARTUP_DEADLINE = 60.0  # a loaded machine starts Python slowly; polling, not sleeping
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _clean_env(home: Path) -> dict[str, str]:
@@ -45,7 +39,7 @@ def _clean_env(home: Path) -> dict[str, str]:
 @contextlib.contextmanager
 def dcaf_serve(spec: str, home: Path) -> Iterator[str]:
     """`dcaf serve SPEC` on a free port; its base URL once `/health` answers."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(DCAF), "serve", spec, "--port", str(port)],
         env=_clean_env(home),
