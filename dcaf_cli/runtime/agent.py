@@ -68,7 +68,9 @@ class AgentLike(Protocol):
     ) -> AgentResponse: ...
 
 
-def _session_for(session: SessionLike, wire: list[WireMessage]) -> Session:
+def session_for(session: SessionLike, wire: list[WireMessage]) -> Session:
+    """The session a turn runs on: the given Session itself, a copy of a given dict, or a
+    copy of the messages' `data.session`."""
     if isinstance(session, Session):
         return session
     if session is not None:
@@ -92,7 +94,7 @@ class _LocalAgent:
         """Run one turn over HelpDesk-protocol `messages` with `session` (a Session is
         changed in place; a dict, or by default the messages' `data.session`, is copied)."""
         wire = parse_messages(messages)
-        live = _session_for(session, wire)
+        live = session_for(session, wire)
         return await self._turn(wire, live, run_context(context, wire), on_event, options)
 
     async def _turn(

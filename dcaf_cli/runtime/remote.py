@@ -32,8 +32,8 @@ from dcaf_cli.errors import UsageError
 from dcaf_cli.protocol.approvals import unfold_decisions
 from dcaf_cli.protocol.reader import WireError, sent_approvals
 from dcaf_cli.protocol.signing import digest
-from dcaf_cli.protocol.wire import WireMessage, incoming_session, parse_messages
-from dcaf_cli.runtime.agent import Messages, SessionLike
+from dcaf_cli.protocol.wire import WireMessage, parse_messages
+from dcaf_cli.runtime.agent import Messages, SessionLike, session_for
 from dcaf_cli.runtime.recorded import recorded
 from dcaf_cli.runtime.remote_wire import RemoteError, StreamEvents, to_response
 from dcaf_cli.runtime.results import AgentResponse, EventSink
@@ -125,7 +125,7 @@ class RemoteAgent:
         options: TurnOptions | None = None,
     ) -> AgentResponse:
         wire = parse_messages(messages)
-        live = _live_session(session, wire)
+        live = session_for(session, wire)
         body = self._body(wire, live.to_dict(), context or {})
         return await recorded(live, lambda: self._call(body, live, on_event))
 
@@ -248,12 +248,6 @@ def _ssl_context() -> ssl.SSLContext:
     import httpx
 
     return httpx.create_ssl_context()
-
-
-def _live_session(session: SessionLike, wire: list[WireMessage]) -> Session:
-    if isinstance(session, Session):
-        return session
-    return Session.from_dict(session if session is not None else incoming_session(wire) or {})
 
 
 def _plain(message: WireMessage) -> dict[str, Any]:
