@@ -11,8 +11,11 @@ The contract for a benchmark module
   command-line filters select benchmarks whose qualified name contains one of them.
 * A `Row` is one figure: `value` (seconds per operation, bytes, ...: say which in `unit`),
   optionally the `baseline` it is compared with (same unit, described in `baseline_name`),
-  and a target: `max_ratio` (value / baseline) and/or `limit` (an absolute value). The
-  verdict is computed: "ok", "OVER" or "info" (no target).
+  and a target: `max_ratio` (value / baseline) and/or `limit` (an absolute value), or
+  `min_ratio` for figures where more is better (requests per second). The verdict is
+  computed: "ok", "OVER" (above a maximum), "UNDER" (below a minimum) or "info" (no
+  target); "FAILED" when the row carries an `error` (requests that failed under load, say),
+  which makes the command exit 1 like a benchmark that raised.
 * Time with `time_statements` (timeit-style: a statement compiled into a loop, run for at
   least `min_time` per repeat, several repeats interleaved across the statements so load
   affects them alike, best repeat kept, empty-loop cost subtracted) or, for things timeit
@@ -31,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Verdict = Literal["ok", "OVER", "info"]
+Verdict = Literal["ok", "OVER", "UNDER", "FAILED", "info"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,8 @@ class Row:
     max_ratio: float | None = None  # the target: value <= baseline * max_ratio
     limit: float | None = None  # the target: value <= limit (same unit as value)
     note: str = ""
+    min_ratio: float | None = None  # the target: value >= baseline * min_ratio
+    error: str = ""  # why the figure cannot be trusted: the row fails
 
     @property
     def ratio(self) -> float | None:
@@ -56,6 +61,8 @@ class Row:
     @property
     def target(self) -> str:
         parts = []
+        if self.min_ratio is not None:
+            parts.append(f">= {self.min_ratio:g}x")
         if self.max_ratio is not None:
             parts.append(f"<= {self.max_ratio:g}x")
         if self.limit is not None:
@@ -64,12 +71,15 @@ class Row:
 
     @property
     def verdict(self) -> Verdict:
-        if self.max_ratio is None and self.limit is None:
+        if self.error:
+            return "FAILED"
+        if self.max_ratio is None and self.limit is None and self.min_ratio is None:
             return "info"
         ratio = self.ratio
         over_ratio = self.max_ratio is not None and (ratio is None or ratio > self.max_ratio)
         over_limit = self.limit is not None and self.value > self.limit
-        return "OVER" if over_ratio or over_limit else "ok"
+        under = self.min_ratio is not None and (ratio is None or ratio < self.min_ratio)
+        return "OVER" if over_ratio or over_limit else "UNDER" if under else "ok"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -80,9 +90,11 @@ class Row:
             "baseline_name": self.baseline_name,
             "ratio": self.ratio,
             "max_ratio": self.max_ratio,
+            "min_ratio": self.min_ratio,
             "limit": self.limit,
             "verdict": self.verdict,
             "note": self.note,
+            "error": self.error,
         }
 
 
@@ -98,6 +110,8 @@ def format_value(value: float, unit: str) -> str:
             if value / scale < 999.5:
                 return f"{value / scale:.3g} {name}"
         return f"{value / 1024**3:.3g} GiB"
+    if abs(value) >= 999.5:  # 2502 req/s, not 2.5e+03
+        return f"{value:.0f}{unit}"
     return f"{value:.3g}{unit}"
 
 

@@ -56,6 +56,7 @@ def render(rows: list[Row]) -> str:
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     notes = [f"  {r.name}: {r.note}" for r in rows if r.note]
+    notes += [f"  {r.name}: FAILED: {r.error}" for r in rows if r.error]
     if notes:
         out += ["", "notes:", *dict.fromkeys(notes)]
     return "\n".join(out)
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("filters", nargs="*", help="run benchmarks whose name contains one")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results here")
-    parser.add_argument("--strict", action="store_true", help="exit 1 if a figure is over")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a figure is off target")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and stop")
     args = parser.parse_args(argv)
 
@@ -104,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
             if os.environ.get("BENCH_DEBUG"):
                 traceback.print_exc()
     print(render(rows))
-    over = [r for r in rows if r.verdict == "OVER"]
-    print(f"\n{len(rows)} figures, {len(over)} over target, {len(errors)} failed, "
+    over = [r for r in rows if r.verdict in ("OVER", "UNDER")]
+    errors += [r.name for r in rows if r.verdict == "FAILED"]
+    print(f"\n{len(rows)} figures, {len(over)} off target, {len(errors)} failed, "
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
 
     if args.json:

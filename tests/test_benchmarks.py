@@ -37,6 +37,32 @@ def test_row_ratio_target_and_verdict(bench: ModuleType) -> None:
     assert row("a", 1e-3, baseline=1e-3, max_ratio=1.3, limit=5e-3).target == "<= 1.3x, <= 5 ms"
 
 
+def test_min_ratio_is_a_floor_and_an_error_fails_the_row(bench: ModuleType) -> None:
+    row = bench.Row
+    assert row("a", 900, baseline=1000, min_ratio=0.8).verdict == "ok"
+    assert row("a", 700, baseline=1000, min_ratio=0.8).verdict == "UNDER"
+    assert row("a", 700, baseline=0, min_ratio=0.8).verdict == "UNDER"  # no usable baseline
+    assert row("a", 700, baseline=1000, min_ratio=0.8).target == ">= 0.8x"
+    failed = row("a", 900, baseline=1000, min_ratio=0.8, error="3 of 10 requests failed")
+    assert failed.verdict == "FAILED"
+    assert row("a", 900, error="broken").verdict == "FAILED"  # even without a target
+    assert failed.as_json()["error"] == "3 of 10 requests failed"
+
+
+def test_a_failed_row_makes_the_command_fail(
+    bench: ModuleType,
+    bench_main: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rows = [bench.Row("served", 900.0, " req/s", error="3 of 10 requests failed")]
+    monkeypatch.setattr(bench_main, "discover", lambda: iter([("t.served", lambda: rows)]))
+    assert bench_main.main([]) == 1
+    out = capsys.readouterr().out
+    assert "served: FAILED: 3 of 10 requests failed" in out
+    assert "1 figures, 0 off target, 1 failed" in out
+
+
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
     [
@@ -50,6 +76,8 @@ def test_row_ratio_target_and_verdict(bench: ModuleType) -> None:
         (512, "B", "512 B"),
         (3 * 1024**2, "B", "3 MiB"),
         (1.5, "", "1.5"),
+        (2502.4, " req/s", "2502 req/s"),
+        (689.2, " req/s", "689 req/s"),
     ],
 )
 def test_format_value(bench: ModuleType, value: float, unit: str, text: str) -> None:
@@ -111,11 +139,14 @@ def test_main_renders_a_table_writes_json_and_reports_failures(
     assert bench_main.main(["nothing-matches"]) == 2
 
 
-def test_strict_fails_on_a_figure_over_target(
+def test_strict_fails_on_a_figure_off_target(
     bench: ModuleType, bench_main: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [bench.Row("slow", 5.0, baseline=1.0, max_ratio=2)]
     monkeypatch.setattr(bench_main, "discover", lambda: iter([("t.slow", lambda: rows)]))
+    assert bench_main.main([]) == 0
+    assert bench_main.main(["--strict"]) == 1
+    rows = [bench.Row("few", 500.0, " req/s", baseline=1000.0, min_ratio=0.8)]
     assert bench_main.main([]) == 0
     assert bench_main.main(["--strict"]) == 1
 
