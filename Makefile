@@ -7,10 +7,10 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test docs-check picture lint format bench clean
+.PHONY: help install run test docs-check picture lint format bench bench-reference-env clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-19s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,8 +59,29 @@ format: $(DEV_STAMP)  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix dcaf_cli tests benchmarks docs
 	$(BIN)/ruff format dcaf_cli tests benchmarks docs
 
+# The server benchmark drives the servers with wrk (apt-get install wrk; without it, a
+# slower Python client stands in, with a note). It also measures the reference DCAF server
+# when DCAF_BENCH_REFERENCE names a python that has dcaf installed: `make
+# bench-reference-env` builds one in .bench/reference, which `make bench` then uses.
+BENCH_DIR := .bench
+REFERENCE_PYTHON := $(BENCH_DIR)/reference/bin/python
+DCAF_BENCH_REFERENCE ?= $(wildcard $(REFERENCE_PYTHON))
+DCAF_REV ?= HEAD
+
 bench: $(DEV_STAMP)  ## measure speed against baselines taken in the same run
-	$(BIN)/python -m benchmarks
+	DCAF_BENCH_REFERENCE=$(DCAF_BENCH_REFERENCE) $(BIN)/python -m benchmarks
+
+# DCAF is installed from a git repository of its source (bare or not): DCAF_SRC=PATH,
+# at DCAF_REV (default HEAD). The install is large (its model SDKs come along).
+bench-reference-env:  ## build .bench/reference, a venv with DCAF (DCAF_SRC=its git repository)
+	@[ -n "$(DCAF_SRC)" ] || { echo "make bench-reference-env: say where DCAF's source is: DCAF_SRC=PATH (a git repository)" >&2; exit 2; }
+	rm -rf $(BENCH_DIR)/dcaf-src $(BENCH_DIR)/reference
+	mkdir -p $(BENCH_DIR)/dcaf-src
+	git -C "$(DCAF_SRC)" archive $(DCAF_REV) | tar -x -C $(BENCH_DIR)/dcaf-src
+	$(PYTHON) -m venv $(BENCH_DIR)/reference
+	$(REFERENCE_PYTHON) -m pip install --quiet --upgrade pip
+	$(REFERENCE_PYTHON) -m pip install --quiet $(BENCH_DIR)/dcaf-src
+	@echo "built $(REFERENCE_PYTHON); make bench measures the reference server with it"
 
 clean:  ## remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,143 +1,219 @@
-"""The HTTP server under load: requests per second with 1 and 4 workers, and what a
-100 KB session adds to a request's latency.
+"""`dcaf serve` under load, next to the floor (the least a FastAPI server can do) and,
+when one is configured, the reference DCAF server, all serving the session guide's
+counter agent (`call_count` in `data.session`).
 
-Real uvicorn processes on 127.0.0.1 (`uvicorn --factory dcaf_cli.server.entry:app_from_env`,
-exactly what `dcaf serve --workers N` runs, minus the access log), the shop agent with
-the offline model, and httpx clients in a few threads, each on its own keep-alive
-connection. Every figure is compared with one taken in the same run: throughput with
-`GET /health` on the same server (the HTTP and framework cost alone) and with the
-1-worker figure; the 100 KB session's latency with an empty session's, and the added
-latency with one `json.loads` + `json.dumps` of the same payload in this process.
-No targets: DESIGN.md section 10 sets none for the server. Bounded to ~20-30 s.
+The servers, started as their users start them, each on a free loopback port:
+
+* `dcaf serve counter` with 1 worker and with `--workers 2`, and `dcaf serve shop --model
+  offline` (the tool agent);
+* the floor: `uvicorn benchmarks.floor_app:app`, twenty lines of FastAPI;
+* the reference: `benchmarks/reference_app.py` (DCAF's `serve(my_agent)`) run by the python
+  that `DCAF_BENCH_REFERENCE` names (`make bench-reference-env` builds one; without it the
+  reference is left out and one line says so).
+
+All log their requests as they do by default (to nowhere). `wrk` (one thread, 16
+connections, 5 s; `benchmarks/load.py`) drives them in turn, twice over (ours, floor,
+reference, ..., ours, floor, reference, ...) so a burst of load on the machine hits them
+alike; the best round of each is kept. A request that fails fails its row.
+
+The 100 KB session's cost is the median latency it adds at one connection (2 s each,
+in the same rounds), against what `json.loads` + `json.dumps` of the same body costs in
+this process: what any server must pay to read and answer it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any
-
-import httpx
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from benchmarks import Row, best_of
+from benchmarks.bench_startup import DCAF
+from benchmarks.load import PYTHON_NOTE, Load, client_name, drive
 from benchmarks.serving import free_port, stop, wait_until_up
 
-REQUESTS = 320  # per throughput figure
-THREADS = 8
-LATENCY_SAMPLES = 30
-SMALL_SESSION = {"cart": [{"item": "widget", "quantity": 2}]}
+CONNECTIONS = 16
+SECONDS = 5.0  # a throughput run
+LATENCY_SECONDS = 2.0  # a one-connection run, for the 100 KB session's added latency
+ROUNDS = 2
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = "DCAF_BENCH_REFERENCE"
 RPS = " req/s"
+UVICORN = [sys.executable, "-m", "uvicorn"]
+FLOOR = "floor (FastAPI)"
 
 
-def big_session(size: int = 100_000) -> dict[str, Any]:
-    """A session of about `size` bytes of JSON: the cart plus a long order history."""
-    entry = {"order": 0, "item": "widget", "quantity": 2, "note": "x" * 40}
-    per = len(json.dumps(entry)) + 2
-    history = [{**entry, "order": i} for i in range(size // per)]
-    return {**SMALL_SESSION, "history": history}
-
-
-def chat_body(session: dict[str, Any]) -> bytes:
-    message = {"role": "user", "content": "add 1 gadget", "data": {"session": session}}
+def chat_body(session: dict[str, Any], content: str = "hello") -> bytes:
+    message = {"role": "user", "content": content, "data": {"session": session}}
     return json.dumps({"messages": [message]}).encode()
 
 
+def big_session(size: int = 100_000) -> dict[str, Any]:
+    """A counter session of about `size` bytes of JSON: the count and a long history."""
+    entry = {"order": 0, "item": "widget", "quantity": 2, "note": "x" * 40}
+    per = len(json.dumps(entry)) + 2
+    return {"call_count": 41, "history": [{**entry, "order": i} for i in range(size // per)]}
+
+
+COUNTER = chat_body({"call_count": 41})
+SHOP = chat_body({"cart": [{"item": "widget", "quantity": 2}]}, "add 1 gadget")
+BIG = chat_body(big_session())
+
+
+def server_commands(reference: str | None) -> dict[str, list[str]]:
+    """name -> the command that starts it, with `{port}` where its port goes; in the
+    order they are measured."""
+    dcaf_serve = [*DCAF, "serve", "--port", "{port}"]
+    commands = {
+        "ours": [*dcaf_serve, "counter"],
+        "floor": [*UVICORN, "benchmarks.floor_app:app", "--host", "127.0.0.1", "--port", "{port}"],
+    }
+    if reference:  # -P: the script's folder (ours) must not shadow the reference's modules
+        commands["reference"] = [reference, "-P", str(REPO / "benchmarks/reference_app.py")]
+        commands["reference"].append("{port}")
+    commands["shop"] = [*dcaf_serve, "shop", "--model", "offline"]
+    commands["ours x2"] = [*dcaf_serve, "counter", "--workers", "2"]
+    return commands
+
+
 @contextmanager
-def server(workers: int) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "DCAF_SERVE_AGENT": "dcaf_cli.examples.shop"}
-    env["DCAF_APPROVAL_KEY"] = "00" * 32
-    env.pop("DCAF_SESSION_SECRET", None)
-    command = [sys.executable, "-m", "uvicorn", "--factory", "dcaf_cli.server.entry:app_from_env"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    command += ["--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, proc)
-        yield url
-    finally:
-        stop(proc)
+def servers(commands: dict[str, list[str]]) -> Iterator[dict[str, str]]:
+    """Start them all at once, wait until each answers /health; name -> base URL."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DCAF_")}
+    with ExitStack() as stack:
+        started: dict[str, tuple[str, subprocess.Popen[bytes], Any]] = {}
+        for name, command in commands.items():
+            port = str(free_port())
+            log = stack.enter_context(tempfile.TemporaryFile())
+            argv = [part.replace("{port}", port) for part in command]
+            proc = subprocess.Popen(argv, env=env, cwd=REPO, stdout=log, stderr=log)
+            stack.callback(stop, proc)
+            started[name] = (f"http://127.0.0.1:{port}", proc, log)
+        for name, (url, proc, log) in started.items():
+            try:
+                wait_until_up(url, proc)
+            except RuntimeError as exc:
+                raise RuntimeError(f"{name}: {exc}: {_last_line(log)}") from None
+        yield {name: url for name, (url, _, _) in started.items()}
 
 
-def _load(url: str, send: Callable[[httpx.Client], httpx.Response]) -> float:
-    """Requests per second: REQUESTS requests from THREADS keep-alive clients."""
-
-    def worker(count: int) -> None:
-        with httpx.Client(base_url=url, trust_env=False, timeout=30) as client:
-            for _ in range(count):
-                response = send(client)
-                if response.status_code != 200:
-                    raise RuntimeError(f"the server answered {response.status_code}")
-
-    per_thread = REQUESTS // THREADS
-    with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(worker, [5] * THREADS))  # warm up every worker process a little
-        start = time.perf_counter()
-        list(pool.map(worker, [per_thread] * THREADS))
-        elapsed = time.perf_counter() - start
-    return per_thread * THREADS / elapsed
+def _last_line(log: Any) -> str:
+    log.seek(0)
+    lines = log.read().decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else "(it printed nothing)"
 
 
-def _post(body: bytes) -> Callable[[httpx.Client], httpx.Response]:
-    headers = {"content-type": "application/json"}
-    return lambda client: client.post("/api/chat", content=body, headers=headers)
+class Run(NamedTuple):
+    key: str  # what the figures are filed under
+    server: str
+    body: bytes
+    connections: int
+    seconds: float
 
 
-def _health(client: httpx.Client) -> httpx.Response:
-    return client.get("/health")
+def plan(servers: Iterable[str]) -> list[Run]:
+    """A round: throughput on every server, then the one-connection latencies."""
+    runs = [Run(name, name, SHOP if name == "shop" else COUNTER, CONNECTIONS, SECONDS)
+            for name in servers]  # fmt: skip
+    for name in ("ours", "floor"):
+        for size, body in (("small", COUNTER), ("100 KB", BIG)):
+            runs.append(Run(f"{name} {size}", name, body, 1, LATENCY_SECONDS))
+    return runs
+
+
+def measure(urls: dict[str, str]) -> dict[str, list[Load]]:
+    """Every run of every round, the servers alternating; a short warm-up first (every
+    worker loads what it needs)."""
+    runs = plan(urls)
+    for run in runs[: len(urls)]:
+        drive(f"{urls[run.server]}/api/chat", run.body, connections=CONNECTIONS, seconds=1)
+    loads: dict[str, list[Load]] = {run.key: [] for run in runs}
+    for _ in range(ROUNDS):
+        for run in runs:
+            url = f"{urls[run.server]}/api/chat"
+            load = drive(url, run.body, connections=run.connections, seconds=run.seconds)
+            loads[run.key].append(load)
+    return loads
 
 
 def bench_http() -> list[Row]:
-    """All four figures, so each server is started once (start-up dominates the time)."""
-    with server(1) as url:
-        health = _load(url, _health)
-        one = _load(url, _post(chat_body(SMALL_SESSION)))
-        latency = _session_latency(url)
-    with server(4) as url:
-        four = _load(url, _post(chat_body(SMALL_SESSION)))
-    return [
-        Row("POST /api/chat, shop, 1 worker", one, RPS, health, "GET /health, 1 worker",
-            note=f"{THREADS} client threads, keep-alive; offline model"),
-        Row("POST /api/chat, shop, 4 workers", four, RPS, one, "1 worker",
-            note=f"{os.cpu_count()} CPUs, shared with the client threads"),
-        *latency,
+    reference = os.environ.get(REFERENCE) or None
+    if reference is None:
+        print(f"server: the reference DCAF server was not measured: set {REFERENCE} to a python "
+              "with dcaf installed (make bench-reference-env builds .bench/reference)")  # fmt: skip
+    elif not Path(reference).is_file():
+        raise RuntimeError(f"{REFERENCE}={reference}: there is no such file (a python, with "
+                           "dcaf installed, is expected)")  # fmt: skip
+    if client_name() == "python":
+        print(f"server: {PYTHON_NOTE}")
+    with servers(server_commands(reference)) as urls:
+        runs = measure(urls)
+    return rows(runs)
+
+
+def _best(loads: list[Load]) -> Load:
+    """The best run's figures, and every run's failures."""
+    return Load(
+        requests_per_s=max(x.requests_per_s for x in loads),
+        p50=min(x.p50 for x in loads),
+        p99=min(x.p99 for x in loads),
+        requests=sum(x.requests for x in loads),
+        failed=sum(x.failed for x in loads),
+        client=loads[0].client,
+    )
+
+
+def rows(runs: dict[str, list[Load]]) -> list[Row]:
+    best = {name: _best(loads) for name, loads in runs.items()}
+    ours, floor, shop, two = best["ours"], best["floor"], best["shop"], best["ours x2"]
+    where = f"{CONNECTIONS} connections, best of {ROUNDS} rounds of {SECONDS:g} s ({ours.client})"
+    out = [
+        Row("dcaf serve counter, 1 worker", ours.requests_per_s, RPS, floor.requests_per_s,
+            FLOOR, min_ratio=0.8, note=where, error=ours.error or floor.error),
     ]  # fmt: skip
-
-
-def _latencies(client: httpx.Client, bodies: dict[str, bytes]) -> dict[str, list[float]]:
-    """Sequential request times, the bodies interleaved so load hits them alike."""
-    out: dict[str, list[float]] = {name: [] for name in bodies}
-    headers = {"content-type": "application/json"}
-    for _ in range(LATENCY_SAMPLES):
-        for name, body in bodies.items():
-            start = time.perf_counter()
-            response = client.post("/api/chat", content=body, headers=headers)
-            out[name].append(time.perf_counter() - start)
-            if response.status_code != 200:
-                raise RuntimeError(f"the server answered {response.status_code}")
+    if "reference" in best:
+        ref = best["reference"]
+        out.append(Row("dcaf serve counter, vs the reference", ours.requests_per_s, RPS,
+                       ref.requests_per_s, "reference DCAF", min_ratio=1.3, error=ref.error,
+                       note="its reply carries no session (role and content only)"))  # fmt: skip
+        out.append(Row("reference DCAF server, counter", ref.requests_per_s, RPS,
+                       floor.requests_per_s, FLOOR, error=ref.error))  # fmt: skip
+    out += [
+        Row("dcaf serve shop (offline model)", shop.requests_per_s, RPS, floor.requests_per_s,
+            FLOOR, min_ratio=0.7, error=shop.error, note="one add_to_cart call a turn"),
+        Row(f"p99 latency at {CONNECTIONS} connections", ours.p99, "s", floor.p99, FLOOR,
+            max_ratio=1.2, error=ours.error or floor.error),
+        Row("dcaf serve counter, 2 workers", two.requests_per_s, RPS, ours.requests_per_s,
+            "1 worker", error=two.error, note=_scaling_note()),
+        *_session_rows(best),
+    ]  # fmt: skip
     return out
 
 
-def _session_latency(url: str) -> list[Row]:
-    bodies = {"empty": chat_body({}), "100 KB": chat_body(big_session())}
-    with httpx.Client(base_url=url, trust_env=False, timeout=30) as client:
-        _latencies(client, bodies)  # warm up
-        times = {name: statistics.median(ts) for name, ts in _latencies(client, bodies).items()}
-    payload = bodies["100 KB"]
-    json_once, _ = best_of(lambda: json.dumps(json.loads(payload)), repeat=20)
-    added = times["100 KB"] - times["empty"]
-    size = f"{len(payload) / 1024:.0f} KiB request"
+def _scaling_note() -> str:
+    return (f"{os.cpu_count()} CPUs shared by the workers and wrk (the idle servers cost "
+            "nothing): wrk takes much of one, so 2 workers get about one and a half")  # fmt: skip
+
+
+def _session_rows(best: dict[str, Load]) -> list[Row]:
+    json_cost, _ = best_of(lambda: json.dumps(json.loads(BIG)).encode(), repeat=20)
+    baseline = "json.loads+dumps of it"
+    size = f"{len(BIG) / 1024:.0f} KiB request, 1 connection, median"
+    added = {
+        name: best[f"{name} 100 KB"].p50 - best[f"{name} small"].p50 for name in ("ours", "floor")
+    }
+    failed = {name: best[f"{name} 100 KB"].error or best[f"{name} small"].error for name in added}
     return [
-        Row("POST /api/chat latency, 100 KB session", times["100 KB"], "s", times["empty"],
-            "empty session", note=f"median of {LATENCY_SAMPLES}, sequential; {size}"),
-        Row("added latency of a 100 KB session", added, "s", json_once,
-            "json.loads+dumps of it once", note="server parse, check, copy, reply + client"),
+        Row("added latency of a 100 KB session", added["ours"], "s", json_cost, baseline,
+            max_ratio=1.0, note=size, error=failed["ours"]),
+        Row("floor: added latency of the same", added["floor"], "s", json_cost, baseline,
+            error=failed["floor"]),
+        Row("latency at 1 connection, small session", best["ours small"].p50, "s",
+            best["floor small"].p50, FLOOR, error=failed["ours"]),
     ]  # fmt: skip
