@@ -168,6 +168,8 @@ def test_only_json_bodies_are_read(urls: dict[str, str], kind: str) -> None:
     response = post(urls["noter"], body, **{"content-type": kind})
     assert response.status_code == 415
     assert "application/json" in response.json()["error"]
+    assert response.json()["detail"] == response.json()["error"]  # as every refusal
+    assert response.content.startswith(b'{"detail":"')
     assert RAN == []
 
 

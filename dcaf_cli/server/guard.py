@@ -127,7 +127,8 @@ class Guard:
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"error": message}).encode()
+    # The shape and spacing of every other refusal (FastAPI's JSONResponse).
+    body = json.dumps({"detail": message, "error": message}, separators=(",", ":")).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
