@@ -5,19 +5,28 @@ bash, run in one temporary folder per document, block after block as a reader ty
 (a test for a later block first runs the blocks before it). The folder holds a copy of
 `sessions/`, and every ```python or ```yaml block whose first line is a comment naming a
 relative path (`# agents/notes.py`), or ```json block fenced as ```json file=PATH, written
-to that path. The venv's bin folder comes first on PATH and `DCAF_HOME` points inside.
+to that path. The venv's bin folder comes first on PATH; HOME is a folder of its own, which
+the output reads as `/home/you` (so dcaf's data folder is `/home/you/.local/share/dcaf`).
+Commands run with no colour and no terminal, and without COLUMNS, so their width is fixed:
+dcaf does not wrap what goes to a pipe, other programs take 80 columns.
 
-A command must exit 0, or N when the line ends with `# exit N`; print no traceback; and
-write no `dcaf: error` line to stderr unless it is expected to fail, in which case each
-`dcaf: error` line the block shows under it must be one it printed (`…` stands for any
-text: a pid, a temporary path). A command ending in
-` &` runs in the background until the document's last block has run, as a server a
-reader starts keeps running while they read on; one with `--port P` (`dcaf serve ...
---port P &`) is given a free port instead of P, which then stands for P in every later
-command of the document and in the errors shown under it (so runs side by side never
-share a port), and is waited for until `GET /health` answers there. Lines that use jq,
-curl or timeout are skipped where it is not installed. The blocks of one document form
-one xdist group, so `pytest -n` runs a document in one worker.
+A command must exit 0, or N when the line ends with `# exit N`; print no traceback, and no
+`dcaf: error` line unless it is expected to fail; and print what the lines under it show,
+stdout and stderr as a terminal interleaves them, compared by the rules of docs_helpers
+(`…` in a line is any text, a line `...` any lines; times, durations, signatures, hashes,
+pids and sizes normalised). A block after `<!-- docs-test: skip-output -->` is run but its
+output is not compared; `SKIPPED_OUTPUTS` pins how many commands that leaves out.
+
+A command ending in ` &` runs in the background until the document's last block has run,
+as a server a reader starts keeps running while they read on; it shows no output. One with
+`--port P` (`dcaf serve ... --port P &`) is given a free port instead of P, which then
+stands for P in every later command of the document and in the output shown under it (so
+runs side by side never share a port), and is waited for until `GET /health` answers
+there. Lines that use jq, curl or timeout are skipped where it is not installed. The
+blocks of one document are one test, so `pytest -n` runs a document in one worker.
+
+Output shown in blocks that are not run (an indented `dcaf: error: ...` line) is checked
+to be the program's wording: each run of plain words in it is text the program holds.
 
 Also: docs/turn.svg is what `python docs/picture.py` draws now (`make picture`).
 """
@@ -32,11 +41,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from docs_helpers import Block, Command, difference, parse, program_text, unknown_wording
 from fakes.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,85 +53,26 @@ BIN = Path(sys.executable).parent
 COMMAND_TIMEOUT = 60.0
 SERVER_DEADLINE = 60.0
 OPTIONAL_PROGRAMS = ("jq", "curl", "timeout")
-FILE_COMMENT = re.compile(r"^#\s*([\w.-]+(?:/[\w.-]+)*\.\w+)\s*$")
-FILE_INFO = re.compile(r"\bfile=(\S+)")
-EXPECTED_EXIT = re.compile(r"#\s*exit\s+(\d+)\s*$")
 PORT = re.compile(r"--port\s+(\d+)")
 TRACEBACK = "Traceback (most recent call last)"
-
-
-@dataclass
-class Command:
-    line: int
-    text: str
-    shown: list[str] = field(default_factory=list)  # the output the docs show under it
-
-    @property
-    def expected_exit(self) -> int:
-        match = EXPECTED_EXIT.search(self.text)
-        return int(match[1]) if match else 0
-
-
-@dataclass
-class Block:
-    doc: Path
-    line: int
-    commands: list[Command]
-
-    @property
-    def id(self) -> str:
-        return f"{self.doc.relative_to(ROOT)}:L{self.line}"
-
-
-@dataclass
-class Document:
-    blocks: list[Block]
-    files: dict[str, str]
-
-
-def parse(doc: Path) -> Document:
-    """The console blocks of a Markdown file, and the files its other blocks define."""
-    lines = doc.read_text(encoding="utf-8").splitlines()
-    blocks: list[Block] = []
-    files: dict[str, str] = {}
-    i = 0
-    while i < len(lines):
-        if not lines[i].startswith("```"):
-            i += 1
-            continue
-        info = lines[i][3:].strip()
-        end = next(j for j in range(i + 1, len(lines)) if lines[j].strip() == "```")
-        body = lines[i + 1 : end]
-        lang = info.split(" ")[0]
-        named = FILE_COMMENT.match(body[0]) if body and lang in ("python", "yaml") else None
-        named = named or (FILE_INFO.search(info) if lang == "json" else None)
-        if named:
-            files[named[1]] = "\n".join(body) + "\n"
-        elif lang == "console":
-            commands: list[Command] = []
-            for n, text in enumerate(body, start=i + 2):
-                if text.startswith("$ "):
-                    commands.append(Command(n, text[2:].strip()))
-                elif commands:
-                    commands[-1].shown.append(text)
-            blocks.append(Block(doc, i + 1, commands))
-        i = end + 1
-    return Document(blocks, files)
+HOME = "/home/you"  # the home folder, as the docs show it
+# Commands whose output the docs do not compare (<!-- docs-test: skip-output -->).
+SKIPPED_OUTPUTS = 0
 
 
 def environment(folder: Path) -> dict[str, str]:
     keep = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DCAF_", "AWS_", "OPENAI_", "ANTHROPIC_", "OLLAMA_"))
+        if not k.startswith(("DCAF_", "AWS_", "OPENAI_", "ANTHROPIC_", "OLLAMA_", "XDG_"))
+        and k not in ("COLUMNS", "LINES")
     }
     keep.update(
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         HOME=str(folder / ".home"),
-        DCAF_HOME=str(folder / ".dcaf"),
-        COLUMNS="100",
         NO_COLOR="1",
         TERM="dumb",
+        PYTHONUNBUFFERED="1",  # stdout and stderr interleaved as on a terminal
     )
     return keep
 
@@ -154,10 +103,10 @@ class Workspace:
     """One document's folder, where its blocks run in order."""
 
     def __init__(self, doc: Path, folder: Path) -> None:
-        self.parsed = parse(doc)
+        self.parsed = parse(doc, ROOT)
         self.folder = folder
         self.env = environment(folder)
-        self.ran: dict[int, str | None] = {}  # block line -> why it failed, or None
+        self.differences: list[str] = []  # each command's output that is not as shown
         self.background: list[subprocess.Popen[bytes]] = []
         self.ports: dict[str, str] = {}  # a documented port -> the free one used instead
         shutil.copytree(ROOT / "sessions", folder / "sessions")
@@ -166,29 +115,16 @@ class Workspace:
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_text(text, encoding="utf-8")
 
-    def run_up_to(self, block: Block) -> None:
-        for earlier in self.parsed.blocks:
-            if earlier.line == block.line:
-                break
-            if earlier.line not in self.ran:
-                self.run(earlier)
-            if self.ran[earlier.line] is not None:
-                pytest.fail(f"an earlier block failed: {self.ran[earlier.line]}")
-
     def run(self, block: Block) -> None:
-        self.ran[block.line] = "it did not finish"
-        try:
-            for command in block.commands:
-                if _missing_program(command.text) is not None:
-                    continue
-                if command.text.endswith("&"):
-                    self.background.append(self._start(command))
-                else:
-                    self._check(command)
-        except BaseException as exc:
-            self.ran[block.line] = f"{block.id}: {exc}"
-            raise
-        self.ran[block.line] = None
+        for command in block.commands:
+            if _missing_program(command.text) is not None:
+                continue
+            where = f"{block.id}, L{command.line}"
+            if command.background:
+                assert not command.shown, f"{where}: a command run in the background shows output"
+                self.background.append(self._start(command, where))
+            else:
+                self._check(command, where)
 
     def close(self) -> None:
         for process in self.background:
@@ -201,7 +137,7 @@ class Workspace:
         documented = re.compile(rf"(?<!\d)(?:{'|'.join(self.ports)})(?!\d)")
         return documented.sub(lambda match: self.ports[match[0]], text)
 
-    def _start(self, command: Command) -> subprocess.Popen[bytes]:
+    def _start(self, command: Command, where: str) -> subprocess.Popen[bytes]:
         text = command.text[:-1].strip()
         port = PORT.search(text)
         log = self.folder / f".background-L{command.line}.log"
@@ -216,7 +152,7 @@ class Workspace:
             except BaseException:
                 _stop(process)
                 raise
-        pytest.fail(f"L{command.line}: three free ports in a row were taken before use")
+        pytest.fail(f"{where}: three free ports in a row were taken before use")
 
     def _spawn(self, text: str, log: Path) -> subprocess.Popen[bytes]:
         with log.open("wb") as out:
@@ -230,7 +166,7 @@ class Workspace:
                 start_new_session=True,  # its own group, stopped as one at the block's end
             )
 
-    def _check(self, command: Command) -> None:
+    def _check(self, command: Command, where: str) -> None:
         text = self.local(command.text)
         try:
             done = subprocess.run(
@@ -239,24 +175,24 @@ class Workspace:
                 cwd=self.folder,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
                 text=True,
                 timeout=COMMAND_TIMEOUT,
             )
         except subprocess.TimeoutExpired:
-            pytest.fail(f"L{command.line}: `{text}` took over {COMMAND_TIMEOUT:g} s")
-        where = f"L{command.line}: `{text}`"
-        output = f"\n--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
+            pytest.fail(f"{where}: `{text}` took over {COMMAND_TIMEOUT:g} s")
+        printed = done.stdout.replace(str(self.folder / ".home"), HOME)
+        where = f"{where}: `{text}`"
+        output = f"\n--- printed\n{printed[-3000:]}"
         assert done.returncode == command.expected_exit, f"{where} exited {done.returncode}{output}"
-        assert TRACEBACK not in done.stdout + done.stderr, f"{where} printed a traceback{output}"
-        errors = [line for line in done.stderr.splitlines() if line.startswith("dcaf: error")]
+        assert TRACEBACK not in printed, f"{where} printed a traceback{output}"
         if command.expected_exit == 0:
-            assert not errors, f"{where} reported an error{output}"
-        for shown in map(self.local, command.shown):
-            if shown.startswith("dcaf: error"):
-                pattern = re.compile(".*".join(re.escape(part) for part in shown.split("…")))
-                printed = any(pattern.fullmatch(line) for line in errors)
-                assert printed, f"{where} no longer prints {shown!r}{output}"
+            assert "\ndcaf: error" not in f"\n{printed}", f"{where} reported an error{output}"
+        if command.compared:
+            diff = difference([self.local(line) for line in command.shown], printed)
+            if diff is not None:  # the commands after it still run as shown: go on
+                self.differences.append(f"{where} printed other output than shown:\n{diff}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -269,18 +205,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-BLOCKS = [block for doc in DOCS for block in parse(doc).blocks]
-
-
-@pytest.fixture(scope="module")
-def workspaces(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[Path, Workspace]]:
-    made = {
-        doc: Workspace(doc, tmp_path_factory.mktemp(doc.stem.lower().replace("-", "_")))
-        for doc in DOCS
-    }
-    yield made
-    for workspace in made.values():
-        workspace.close()
+BLOCKS = [block for doc in DOCS for block in parse(doc, ROOT).blocks]
 
 
 def test_the_docs_show_commands() -> None:
@@ -288,17 +213,57 @@ def test_the_docs_show_commands() -> None:
     assert {block.doc.name for block in BLOCKS} >= {"README.md", "tools.md", "protocol.md"}
 
 
-@pytest.mark.parametrize(
-    "block",
-    [
-        pytest.param(block, id=block.id, marks=pytest.mark.xdist_group(block.doc.stem))
-        for block in BLOCKS
-    ],
-)
-def test_console_block(block: Block, workspaces: dict[Path, Workspace]) -> None:
-    workspace = workspaces[block.doc]
-    workspace.run_up_to(block)
-    workspace.run(block)
+def test_the_output_of_every_command_is_compared_but_the_marked_ones() -> None:
+    commands = [(block, c) for block in BLOCKS for c in block.commands if not c.background]
+    skipped = [f"{block.doc.name}:L{c.line}" for block, c in commands if not c.compared]
+    assert len(skipped) == SKIPPED_OUTPUTS, (
+        f"{len(skipped)} commands are marked skip-output, not {SKIPPED_OUTPUTS}: {skipped}"
+    )
+    assert len(commands) - len(skipped) >= 100, "the docs compare fewer outputs than before"
+
+
+def test_the_comparison_lets_only_what_varies_vary() -> None:
+    shown = [
+        "▸ add_to_cart(quantity=2)  160 µs",
+        "...",
+        "saved /home/you/.local/share/dcaf/sessions/shop-20261201-093005.json (revision 1)",
+        'pid 48213, … {"duration_ms": 0.301}',
+    ]
+    printed = (
+        "▸ add_to_cart(quantity=2)  12.5 ms  \n  ↳ one\n  ↳ two\n"
+        "saved /home/you/.local/share/dcaf/sessions/shop-20270101-000000.json (revision 1)\n"
+        'pid 7, held by `dcaf run` {"duration_ms": 1.5e-05}\n\n'
+    )
+    assert difference(shown, printed) is None
+    assert difference(shown, printed.replace("revision 1", "revision 2")) is not None
+    assert difference(shown, printed.replace("quantity=2", "quantity=3")) is not None
+    assert difference(shown[:1], printed) is not None  # more lines than shown, not elided
+    assert difference([], "") is None
+    assert difference([], "a note\n") is not None  # shows nothing: prints nothing
+
+
+def test_example_output_that_is_not_run_is_the_programs_wording() -> None:
+    """An error shown but not run (it needs a full disk, another writer) reads as dcaf's."""
+    known = program_text(ROOT / "dcaf_cli")
+    checked = 0
+    for doc in DOCS:
+        count, unknown = unknown_wording(parse(doc, ROOT).examples, known)
+        assert not unknown, f"{doc.name} shows wording dcaf does not use: {unknown}"
+        checked += count
+    assert checked >= 5
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[str(doc.relative_to(ROOT)) for doc in DOCS])
+def test_console_blocks(doc: Path, tmp_path: Path) -> None:
+    """A document's blocks, in order, in one folder: one test, so one xdist worker."""
+    workspace = Workspace(doc, tmp_path / "doc")
+    try:
+        for block in workspace.parsed.blocks:
+            workspace.run(block)
+    finally:
+        workspace.close()
+    if workspace.differences:
+        pytest.fail("\n\n".join(workspace.differences), pytrace=False)
 
 
 LINK = re.compile(r"\]\(([^)#\s]*)(?:#([^)\s]+))?\)")
