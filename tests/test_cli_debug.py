@@ -49,3 +49,19 @@ def test_a_bad_dcaf_debug_is_one_line(
     r = invoke(capsys, "session", "show", str(shop))
     assert (r.code, r.out) == (2, "")
     assert r.err == "dcaf: error: DCAF_DEBUG='maybe' is not 1 or 0\n"
+
+
+def test_ctrl_c_while_dcaf_starts_is_one_line_and_exit_130(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dcaf_cli.cli as cli
+
+    def interrupted(argv: object) -> int:
+        raise KeyboardInterrupt  # as a Ctrl-C lands while the commands are imported
+
+    monkeypatch.setattr(cli, "run_cli", interrupted)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["run", "shop"])
+    assert exited.value.code == 130
+    assert capsys.readouterr().err == "dcaf: interrupted\n"
+

@@ -44,7 +44,12 @@ def _click_exception_class() -> Any:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run `dcaf` with `argv` (default: the process's arguments) and exit."""
-    sys.exit(run_cli(argv))
+    try:
+        status = run_cli(argv)
+    except KeyboardInterrupt:  # Ctrl-C while dcaf starts, before run_cli catches it
+        sys.stderr.write("dcaf: interrupted\n")
+        status = int(ExitStatus.INTERRUPTED)
+    sys.exit(status)
 
 
 def run_cli(argv: Sequence[str] | None = None) -> int:
