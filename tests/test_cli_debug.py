@@ -54,7 +54,7 @@ def test_a_bad_dcaf_debug_is_one_line(
 def test_ctrl_c_while_dcaf_starts_is_one_line_and_exit_130(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dcaf_cli.cli as cli
+    from dcaf_cli import cli
 
     def interrupted(argv: object) -> int:
         raise KeyboardInterrupt  # as a Ctrl-C lands while the commands are imported
@@ -64,4 +64,3 @@ def test_ctrl_c_while_dcaf_starts_is_one_line_and_exit_130(
         cli.main(["run", "shop"])
     assert exited.value.code == 130
     assert capsys.readouterr().err == "dcaf: interrupted\n"
-
