@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,8 @@ REFERENCE = "DCAF_BENCH_REFERENCE"
 RPS = " req/s"
 UVICORN = [sys.executable, "-m", "uvicorn"]
 FLOOR = "floor (FastAPI)"
+# req/s at least these times the floor's, the reference's, the floor's; p99 at most 1.2x
+TARGETS = {"floor": 0.8, "reference": 1.3, "shop": 0.7, "p99": 1.2}
 
 
 def chat_body(session: dict[str, Any], content: str = "hello") -> bytes:
@@ -147,9 +150,11 @@ def bench_http() -> list[Row]:
     if reference is None:
         print(f"server: the reference DCAF server was not measured: set {REFERENCE} to a python "
               "with dcaf installed (make bench-reference-env builds .bench/reference)")  # fmt: skip
-    elif not Path(reference).is_file():
-        raise RuntimeError(f"{REFERENCE}={reference}: there is no such file (a python, with "
-                           "dcaf installed, is expected)")  # fmt: skip
+    elif (found := shutil.which(reference)) is None:
+        raise RuntimeError(f"{REFERENCE}={reference}: there is no such program (a python, "
+                           "with dcaf installed, is expected)")  # fmt: skip
+    else:
+        reference = found  # the servers start in the checkout's folder
     if client_name() == "python":
         print(f"server: {PYTHON_NOTE}")
     with servers(server_commands(reference)) as urls:
@@ -171,34 +176,45 @@ def _best(loads: list[Load]) -> Load:
 
 def rows(runs: dict[str, list[Load]]) -> list[Row]:
     best = {name: _best(loads) for name, loads in runs.items()}
+    return [*_throughput_rows(best), *_session_rows(best)]
+
+
+def _throughput_rows(best: dict[str, Load]) -> list[Row]:
     ours, floor, shop, two = best["ours"], best["floor"], best["shop"], best["ours x2"]
     where = f"{CONNECTIONS} connections, best of {ROUNDS} rounds of {SECONDS:g} s ({ours.client})"
+    goal: dict[str, float | None] = dict(TARGETS)
+    if ours.client != "wrk":  # a Python client bounds what it measures at 16 connections
+        goal = dict.fromkeys(TARGETS)
+        where += ": figures bounded by the client, so no targets"
     out = [
         Row("dcaf serve counter, 1 worker", ours.requests_per_s, RPS, floor.requests_per_s,
-            FLOOR, min_ratio=0.8, note=where, error=ours.error or floor.error),
+            FLOOR, min_ratio=goal["floor"], note=where, error=ours.error or floor.error),
     ]  # fmt: skip
     if "reference" in best:
         ref = best["reference"]
-        out.append(Row("dcaf serve counter, vs the reference", ours.requests_per_s, RPS,
-                       ref.requests_per_s, "reference DCAF", min_ratio=1.3, error=ref.error,
-                       note="its reply carries no session (role and content only)"))  # fmt: skip
-        out.append(Row("reference DCAF server, counter", ref.requests_per_s, RPS,
-                       floor.requests_per_s, FLOOR, error=ref.error))  # fmt: skip
-    out += [
+        note = "its reply carries no session (role and content only)"
+        out += [
+            Row("dcaf serve counter, vs the reference", ours.requests_per_s, RPS,
+                ref.requests_per_s, "reference DCAF", min_ratio=goal["reference"],
+                error=ref.error, note=note),
+            Row("reference DCAF server, counter", ref.requests_per_s, RPS,
+                floor.requests_per_s, FLOOR, error=ref.error),
+        ]  # fmt: skip
+    return [
+        *out,
         Row("dcaf serve shop (offline model)", shop.requests_per_s, RPS, floor.requests_per_s,
-            FLOOR, min_ratio=0.7, error=shop.error, note="one add_to_cart call a turn"),
+            FLOOR, min_ratio=goal["shop"], error=shop.error, note="one add_to_cart call a turn"),
         Row(f"p99 latency at {CONNECTIONS} connections", ours.p99, "s", floor.p99, FLOOR,
-            max_ratio=1.2, error=ours.error or floor.error),
+            max_ratio=goal["p99"], error=ours.error or floor.error),
         Row("dcaf serve counter, 2 workers", two.requests_per_s, RPS, ours.requests_per_s,
             "1 worker", error=two.error, note=_scaling_note()),
-        *_session_rows(best),
     ]  # fmt: skip
-    return out
 
 
 def _scaling_note() -> str:
-    return (f"{os.cpu_count()} CPUs shared by the workers and wrk (the idle servers cost "
-            "nothing): wrk takes much of one, so 2 workers get about one and a half")  # fmt: skip
+    return (f"{os.cpu_count()} CPUs shared by the workers and the load generator (the idle "
+            "servers cost nothing): wrk takes much of one, so 2 workers get about one and a "
+            "half")  # fmt: skip
 
 
 def _session_rows(best: dict[str, Load]) -> list[Row]:

@@ -217,3 +217,21 @@ def test_the_reference_runs_only_when_configured(bench: ModuleType) -> None:
     assert list(commands) == ["ours", "floor", "reference", "shop", "ours x2"]
     assert commands["reference"][0] == "/opt/ref/bin/python"
     assert commands["reference"][-1] == "{port}"
+
+
+def test_figures_of_the_python_client_carry_no_verdict(load: ModuleType, bench: ModuleType) -> None:
+    keys = [run.key for run in bench.plan(["ours", "floor", "shop", "ours x2"])]
+    runs = {key: [load.Load(100.0, 0.001, 0.002, 10, 0, "python")] for key in keys}
+    rows = {row.name: row for row in bench.rows(runs)}
+    assert rows["dcaf serve counter, 1 worker"].verdict == "info"
+    assert "bounded by the client" in rows["dcaf serve counter, 1 worker"].note
+    assert rows["p99 latency at 16 connections"].verdict == "info"
+    assert rows["added latency of a 100 KB session"].target == "<= 1x"  # one connection
+
+
+def test_a_reference_that_is_not_there_is_one_error(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DCAF_BENCH_REFERENCE", str(tmp_path / "python"))
+    with pytest.raises(RuntimeError, match="python: there is no such program"):
+        bench.bench_http()
