@@ -5,6 +5,9 @@ and a flood of clients that never finish their headers.
   `str.split` of the same text as the baseline: both are linear, so the ratio stays put
   as the argument grows. `shlex.split` of a 100 KB argument is shown for scale (it is
   quadratic: 1 MB took minutes).
+- *Redacting 1 MB of text* (one long word, then a long dotted word), with `str.split` of
+  the same text as the baseline: every view redacts what it shows, so a tool's 1 MB
+  output must cost linear time (trying each letter as the start of a name took minutes).
 - *Peak RSS of a worker under maximal requests*: `dcaf serve shop` (one worker, default
   limits) gets 16 requests at once, each a 4 MiB body just under the limit on JSON
   values (a session of ~200,000 keys); the figure is the server process's peak resident
@@ -36,6 +39,7 @@ import httpx
 
 from benchmarks import Row, best_of
 from benchmarks.serving import free_port, stop, wait_until_up
+from dcaf_cli.session.redact import redact_text
 from dcaf_cli.tools.slashcall import parse_slash_call
 
 MB = 1_000_000
@@ -60,6 +64,18 @@ def bench_slash_parse() -> list[Row]:
         Row("slash call, 1 MB of 333k words", many, "s", split_many, "str.split of it",
             limit=2.0),
     ]  # fmt: skip
+
+
+def bench_redact_text() -> list[Row]:
+    rows = []
+    for what, text in (
+        ("a 1 MB word", "/remember note " + "w" * MB),
+        ("a 1 MB dotted word", "/remember note " + "a." * (MB // 2)),
+    ):
+        took, _ = best_of(lambda text=text: redact_text(text), repeat=3)
+        split, _ = best_of(text.split, repeat=3)
+        rows.append(Row(f"redact {what}", took, "s", split, "str.split of it", limit=2.0))
+    return rows  # fmt: skip
 
 
 def bench_maximal_requests() -> list[Row]:

@@ -38,11 +38,15 @@ SECRET_VALUE = re.compile(
     r"|-----BEGIN (?P<pem>[A-Z0-9 ]*)PRIVATE KEY-----.*?(?:-----END (?P=pem)PRIVATE KEY-----|\Z))",
     re.DOTALL,
 )
-# scheme://user:password@ : the password is masked, the rest kept (it says where).
-URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]*://[^/\s:@]*):([^/\s@]+)@", re.IGNORECASE)
+# scheme://user:password@ : the password is masked, the rest kept (it says where). A scheme
+# is short: bounding it keeps a long dotted word (`a.a.a...`) linear, not quadratic.
+URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]{0,31}://[^/\s:@]*):([^/\s@]+)@", re.IGNORECASE)
 MASK = "‹redacted›"
 # `name=value`, `name: value`, `name is value`: the value is hidden when the name is secret.
-_NAMED_VALUE = re.compile(r"""([A-Za-z_][\w-]*)(\s*[=:]\s*|\s+is\s+)("[^"]*"|'[^']*'|[^\s,;]+)""")
+# A name is matched from the start of its word only, and without backtracking: trying
+# every letter of a 1 MB word as a start would cost minutes.
+_NAMED_VALUE = re.compile(r"""(?<![\w-])([\w-]++)(\s*[=:]\s*|\s+is\s+)("[^"]*"|'[^']*'|[^\s,;]+)""")
+_BEFORE_NAME = re.compile(r"^[^A-Za-z_]+")  # `1password`: the name starts at a letter
 SECRET_OPTION = re.compile(r"^--?([A-Za-z][\w-]*)(=.*)?$", re.DOTALL)
 
 
@@ -130,8 +134,9 @@ _POSITIONAL = re.compile(r"""(\s(["']?)([A-Za-z_][\w-]*)\2\s+)(?!‹)("[^"]*"|'[
 
 
 def _mask_named(match: re.Match[str]) -> str:
-    name, separator, value = match.groups()
-    return f"{name}{separator}{MASK}" if is_secret_key(name) and MASK not in value else match[0]
+    word, separator, value = match.groups()
+    name = _BEFORE_NAME.sub("", word)
+    return f"{word}{separator}{MASK}" if is_secret_key(name) and MASK not in value else match[0]
 
 
 def redact_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
