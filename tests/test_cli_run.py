@@ -19,6 +19,7 @@ from chat_helpers import AGENTS, DCAF, Result, run_dcaf
 
 from dcaf_cli.errors import ExitStatus
 from dcaf_cli.store.filestore import SessionStore, read_session_file
+from dcaf_cli.store.records import turn_contents
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_approve_no_is_the_default_and_says_so(dcaf: Any, path: Path) -> None:
         "execute_deployment: rejected: not approved (run with --approve yes to allow)\n"
     )
     assert "deployment" in read_session_file(path).session
-    call = read_session_file(path).turns[-1]["tool_calls"][0]
+    call = turn_contents(read_session_file(path))[-1].tool_calls[0]
     assert call["error"] == "rejected: not approved (run with --approve yes to allow)"
 
 

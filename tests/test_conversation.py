@@ -24,6 +24,7 @@ from dcaf_cli.runtime.results import AgentResult, Decision, PendingToolCall
 from dcaf_cli.runtime.runner import run_sync
 from dcaf_cli.session.redact import MASK
 from dcaf_cli.store.filestore import SessionStore, read_session_file
+from dcaf_cli.store.records import turn_contents
 
 
 async def approve_all(pending: list[PendingToolCall]) -> list[Decision]:
@@ -112,7 +113,7 @@ def test_a_failing_tool_is_a_result_and_leaves_no_trace(tmp_path: Path) -> None:
     assert report.changes == []
     doc = read_session_file(tmp_path / "f.json")
     assert doc.session == {}  # "half" was rolled back with the tool
-    assert doc.turns[0]["tool_calls"][0]["error"] == "RuntimeError: the tool blew up"
+    assert turn_contents(doc)[0].tool_calls[0]["error"] == "RuntimeError: the tool blew up"
 
 
 def test_a_failing_model_changes_nothing(tmp_path: Path, path: Path) -> None:

@@ -26,6 +26,7 @@ from dcaf_cli.store.filestore import (
     read_session_file,
 )
 from dcaf_cli.store.history import record_turn, session_at_turn, undo_turns
+from dcaf_cli.store.records import turn_contents
 from dcaf_cli.store.sessionfile import TurnRecord
 
 SESSIONS = Path(__file__).resolve().parent.parent / "sessions"
@@ -48,16 +49,17 @@ def test_record_turn_appends_a_complete_record() -> None:
     doc = new_session_file()
     record = chat_turn(doc, "add 2 widgets", {"cart": [{"item": "Widget", "quantity": 2}]})
     assert doc.turns == [record]
-    assert list(record) == [
-        "n", "at", "input", "kind", "tool_calls", "reply", "patch", "undo", "messages"
-    ]  # fmt: skip
-    # The fields of the type mypy checks readers against, but the one only some turns have.
-    assert set(record) == set(TurnRecord.__annotations__) - {"approved_always"}
+    # The reply and the calls are in the last message; the record points at it (the
+    # fields of the type mypy checks readers against, but those only some records have).
+    assert list(record) == ["n", "at", "input", "kind", "patch", "undo", "messages"]
+    assert set(record) == set(TurnRecord.__annotations__) - {
+        "approved_always", "tool_calls", "reply"
+    }  # fmt: skip
     assert record["n"] == 1
     assert record["kind"] == "chat"
     assert record["messages"] == 2
     assert record["at"].endswith("Z")
-    assert record["reply"] == "ok"
+    assert turn_contents(doc)[0].reply == "ok"
     assert record["patch"] == [
         {"op": "add", "path": "/cart", "value": [{"item": "Widget", "quantity": 2}]}
     ]

@@ -18,6 +18,7 @@ from repl_helpers import conversation_for, run_repl
 from dcaf_cli.errors import ExitStatus
 from dcaf_cli.repl.prompt_history import prompt_history
 from dcaf_cli.store.filestore import read_session_file
+from dcaf_cli.store.records import turn_contents
 
 KEY = "sk-test-0123456789abcdefghij"
 DB_URL = "postgres://admin:hunter22@db.internal/shop"
@@ -69,7 +70,7 @@ def test_a_tool_storing_or_returning_broken_text_leaves_a_saveable_file(
     assert result.status == 0, result.err
     doc = read_session_file(path)
     assert "note" not in doc.session  # the failing tool's change was rolled back
-    assert doc.turns[-1]["tool_calls"][0]["output"] == "half \ufffd"
+    assert turn_contents(doc)[-1].tool_calls[0]["output"] == "half \ufffd"
 
 
 # -- a failed save is never silent -------------------------------------------------------

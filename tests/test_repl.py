@@ -29,6 +29,7 @@ from dcaf_cli.repl.commands import COMMANDS
 from dcaf_cli.repl.completion import ReplCompleter
 from dcaf_cli.settings import history_file
 from dcaf_cli.store.filestore import read_session_file
+from dcaf_cli.store.records import turn_contents
 
 APPROVE_Q = "run it? [y]es [n]o [a]lways [e]dit: "
 ARGS_Q = "arguments (JSON): "
@@ -142,7 +143,7 @@ def test_approval_accepted_runs_the_tool(cart: Path) -> None:
     assert f"saved {cart} (revision 3)" in run.output
     doc = read_session_file(cart)
     assert doc.session == {}
-    last = doc.turns[-1]["tool_calls"]
+    last = turn_contents(doc)[-1].tool_calls
     assert [(c["name"], c.get("error")) for c in last] == [("execute_deployment", None)]
 
 
@@ -153,7 +154,7 @@ def test_approval_rejected_with_a_reason_goes_to_the_model(cart: Path) -> None:
     assert "Deployed" not in run.output
     doc = read_session_file(cart)
     assert doc.session["deployment"]["step"] == "services_added"
-    call = doc.turns[-1]["tool_calls"][0]
+    call = turn_contents(doc)[-1].tool_calls[0]
     assert call["name"] == "execute_deployment"
     assert call["error"] == "rejected: not on a Friday"
     decisions = [
@@ -169,7 +170,7 @@ def test_approval_rejected_with_a_reason_goes_to_the_model(cart: Path) -> None:
 def test_approval_rejected_without_a_reason(cart: Path) -> None:
     run = repl("deploy", cart, [*DEPLOY_SETUP, "no", ""])
     assert "the user said no" in run.output
-    assert read_session_file(cart).turns[-1]["tool_calls"][0]["error"] == (
+    assert turn_contents(read_session_file(cart))[-1].tool_calls[0]["error"] == (
         "rejected: the user said no"
     )
 

@@ -106,24 +106,27 @@ def log(
     json_output: Annotated[
         bool,
         typer.Option(
-            "--json", help="Print the turn records as stored, with their patch and undo patch."
+            "--json",
+            help="Print the turn records, with their tool calls, reply, patch and undo patch.",
         ),
     ] = False,
     reveal: RevealOpt = False,
 ) -> None:
     """List the turns of a session file: number, time, input, tools called, keys changed.
 
-    --json prints the turn records as stored (with their JSON Patch and undo patch)."""
+    --json prints the turn records (with their JSON Patch and undo patch), each with the
+    tool calls and reply its messages hold."""
     from dcaf_cli.store.filestore import read_session_file
+    from dcaf_cli.store.records import complete_records
 
-    doc = read_session_file(file)
+    turns = complete_records(read_session_file(file))
     if json_output:
-        print_json(doc.turns)
+        print_json(turns)
         return
     from dcaf_cli.render.session import render_log
 
     console = make_console()
-    console.print(render_log(doc.turns, width=max(20, console.width // 3), reveal=reveal))
+    console.print(render_log(turns, width=max(20, console.width // 3), reveal=reveal))
 
 
 @session_app.command(

@@ -24,7 +24,7 @@ from dcaf_cli.session.pathedit import delete_at, set_at
 from dcaf_cli.session.recorder import Recorder
 from dcaf_cli.session.redact import secrets_in_changes
 from dcaf_cli.session.session import Session
-from dcaf_cli.store import approvals, history
+from dcaf_cli.store import approvals, history, records
 from dcaf_cli.store.filestore import SessionStore
 from dcaf_cli.store.sessionfile import SessionFile
 
@@ -238,9 +238,11 @@ class Conversation:
     def clear_messages(self) -> None:
         """Forget the conversation (the session data stays).
 
-        Turn records keep their session patches, so turns can still be undone; the
-        messages they added are gone, so undoing them removes none.
+        Turn records keep their session patches, so turns can still be undone, and take
+        copies of the tool calls and replies their messages held; the messages they added
+        are gone, so undoing them removes none.
         """
+        records.keep_without_messages(self.doc)
         self.doc.messages.clear()
         for turn in self.doc.turns:
             turn["messages"] = 0

@@ -22,6 +22,7 @@ from dcaf_cli.repl.switching import SessionSource, sessions_command, switch_comm
 from dcaf_cli.session.diff import diff_sessions
 from dcaf_cli.session.keypath import format_key_path, lookup
 from dcaf_cli.store import history
+from dcaf_cli.store.records import complete_records
 from dcaf_cli.tools.slashcall import parse_value
 
 
@@ -129,7 +130,7 @@ def _diff(repl: ReplContext, arg: str) -> bool:
 def _log(repl: ReplContext, arg: str) -> bool:
     if arg.strip() and not arg.strip().isdigit():
         raise UsageError(f"usage: /log [N], where N is a number of turns (got {arg.strip()!r})")
-    turns = repl.conversation.doc.turns
+    turns = complete_records(repl.conversation.doc)
     last = int(arg) if arg.strip() else len(turns)
     repl.console.print(render_log(turns[-last:] if last else []))
     return True

@@ -1,9 +1,10 @@
 """Turn records: what each turn did to the session, so it can be shown, undone and replayed.
 
-A record (`TurnRecord`, in sessionfile.py) holds the turn's number, time, input, kind,
-tool calls and reply, a `patch` that takes the session from before the turn to after it
+A record (`TurnRecord`, in sessionfile.py) holds the turn's number, time, input and kind,
+a `patch` that takes the session from before the turn to after it
 and an `undo` that takes it back (RFC 6902 JSON Patch documents from `diff.py`), and how
-many conversation messages the turn appended. Everything here is pure: the caller saves.
+many conversation messages the turn appended, whose last one holds the turn's tool calls
+and reply (records.py reads them). Everything here is pure: the caller saves.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Literal, cast
 from dcaf_cli.errors import SessionFileError, UsageError
 from dcaf_cli.session import diff
 from dcaf_cli.session.jsonvalue import JSON, copy_json
-from dcaf_cli.store import approvals
+from dcaf_cli.store import approvals, records
 from dcaf_cli.store.sessionfile import SessionFile, TurnRecord, utc_timestamp
 
 Patch = list[diff.PatchOp]
@@ -34,21 +35,26 @@ def record_turn(
 
     `doc.session` must already hold the turn's result and `messages` (the ones this turn
     appended) must already be in `doc.messages`; the record remembers how many there
-    were, so that undoing the turn removes them again.
+    were, so that undoing the turn removes them again. The calls and the reply are
+    copied into the record only when the last of those messages does not hold them.
     """
     record: TurnRecord = {
         "n": _next_number(doc.turns),
         "at": utc_timestamp(),
         "input": input,
         "kind": kind,
-        "tool_calls": list(tool_calls),
-        "reply": reply,
         # Copies: patch values would otherwise share objects with the live session, and
         # a later in-place patch (an undo) would rewrite this turn's history too.
         "patch": _detached(diff.to_patch(changes)),
         "undo": _detached(diff.to_undo(changes)),
         "messages": len(messages) if messages is not None else 0,
     }
+    if not records.points_at(messages or [], tool_calls, reply):
+        # No message holds them (a direct call over MCP, an edit): the record does.
+        if tool_calls:
+            record["tool_calls"] = list(tool_calls)
+        if reply is not None:
+            record["reply"] = reply
     doc.turns.append(record)
     return record
 

@@ -54,8 +54,8 @@ class TurnRecord(TypedDict):
     at: str  # when, as `utc_timestamp` writes it
     input: str  # what was typed, or the edit (`/set coupon SAVE10`)
     kind: Literal["chat", "edit"]  # a turn of the agent, or a change by hand
-    tool_calls: list[dict[str, Any]]  # the executed calls, as on the wire
-    reply: str | None  # the agent's reply (None for an edit)
+    tool_calls: NotRequired[list[dict[str, Any]]]  # only where no message holds them
+    reply: NotRequired[str | None]  # (records.py reads both, from here or the messages)
     patch: list[dict[str, Any]]  # RFC 6902: the session before -> after
     undo: list[dict[str, Any]]  # RFC 6902: after -> before
     messages: int  # how many messages the turn appended (undo removes them)

@@ -35,6 +35,7 @@ from dcaf_cli.session.jsonvalue import JSON, copy_json, same
 from dcaf_cli.session.session import Session
 from dcaf_cli.session.text import exception_line
 from dcaf_cli.store.history import session_at_turn
+from dcaf_cli.store.records import TurnContent, turn_contents
 from dcaf_cli.store.sessionfile import SessionFile, TurnRecord
 from dcaf_cli.testing.compare import (
     Call,
@@ -160,15 +161,14 @@ def replay_file(
         return report
     first = _number(records[0])
     state = session_at_turn(doc, _previous_number(doc.turns, first))
-    offset = _messages_before(doc, records[0])
+    contents = {id(c.record): c for c in turn_contents(doc)}
     replayer = _Replayer(doc, agent, options)
     for record in records:
-        turn = replayer.turn(record, state, offset)
+        turn = replayer.turn(contents[id(record)], state)
         report.turns.append(turn)
         if on_turn is not None:
             on_turn(turn)
         state = turn.expected
-        offset += _count(record)
         if options.stop_at_first and not turn.ok:
             report.skipped += len(records) - len(report.turns)
             break
@@ -179,16 +179,17 @@ class _Replayer:
     def __init__(self, doc: SessionFile, agent: AgentLike, options: ReplayOptions) -> None:
         self.doc, self.agent, self.options = doc, agent, options
 
-    def turn(self, record: TurnRecord, before: dict[str, JSON], offset: int) -> TurnReplay:
+    def turn(self, content: TurnContent, before: dict[str, JSON]) -> TurnReplay:
         """Replay one recorded turn from `before`, the recorded session before it, with the
-        conversation's first `offset` messages as its history."""
+        conversation before the turn's own messages as its history."""
+        record, offset = content.record, content.start
         turn = TurnReplay(
             _number(record),
             str(record.get("input", "")),
             "given",
             before=before,
             expected=_apply(before, record),
-            recorded_calls=list(record.get("tool_calls") or []),
+            recorded_calls=list(content.tool_calls),
         )
         if record.get("kind") == "edit":
             turn.actual = turn.expected
@@ -326,12 +327,6 @@ def _apply(before: dict[str, JSON], record: TurnRecord) -> dict[str, JSON]:
     return after
 
 
-def _messages_before(doc: SessionFile, record: TurnRecord) -> int:
-    index = doc.turns.index(record)
-    later = sum(_count(r) for r in doc.turns[index:])
-    return max(0, len(doc.messages) - later)
-
-
 def _previous_number(records: list[TurnRecord], n: int) -> int:
     earlier = [_number(r) for r in records if _number(r) < n]
     return earlier[-1] if earlier else 0
@@ -344,11 +339,6 @@ def _number(record: TurnRecord) -> int:
             f"a turn record has no whole number `n` ({n!r}); run `dcaf session validate`"
         )
     return n
-
-
-def _count(record: TurnRecord) -> int:
-    count = record.get("messages", 0)
-    return count if type(count) is int and count >= 0 else 0
 
 
 def _bare(call: Call) -> Call:
