@@ -4,6 +4,7 @@ requests, and replayed signed sessions."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -18,11 +19,12 @@ import pytest
 from cli_helpers import invoke
 from fakes.chat_client import chat, isolate, user
 from fakes.live_server import JSON_HEADERS, LiveServer, serving
+from uvicorn.logging import AccessFormatter
 
 from dcaf_cli import Agent, FunctionAgent, Session, tool
 from dcaf_cli.runtime.loader import load_agent
 from dcaf_cli.server import create_app
-from dcaf_cli.server.connections import RepeatFilter, uvicorn_options
+from dcaf_cli.server.connections import RepeatFilter, no_delay, uvicorn_options
 from dcaf_cli.server.guard import AccessPolicy
 from dcaf_cli.server.limits import Limits
 
@@ -331,3 +333,49 @@ def test_repeated_log_lines_are_held_back() -> None:
     )
     assert repeats.filter(record)
     assert "7 more like it" in record.getMessage()
+
+
+def test_a_held_back_access_line_still_formats() -> None:
+    """uvicorn's access formatter unpacks the record's five arguments."""
+    repeats = RepeatFilter(burst=1, window=60, clock=lambda: 0.0)
+    formatter = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s')
+    args = ("127.0.0.1:5000", "POST", "/api/chat", "1.1", 200)
+    records = [
+        logging.LogRecord(
+            "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d', args, None
+        )
+        for _ in range(3)
+    ]
+    lines = [formatter.format(record) for record in records if repeats.filter(record)]
+    assert lines == ['127.0.0.1:5000 - "POST /api/chat HTTP/1.1" 200 OK'] * 2
+    assert records[1].getMessage().endswith(" 200 (repeated; held back for a minute)")
+
+
+def test_connections_on_a_socket_made_without_a_protocol_number_get_no_delay() -> None:
+    """The socket uvicorn shares between workers is made as socket(AF_INET, SOCK_STREAM):
+    asyncio leaves TCP_NODELAY off on the connections it accepts."""
+    assert asyncio.run(_accepted_no_delay())
+
+
+async def _accepted_no_delay() -> int:
+    loop = asyncio.get_running_loop()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    accepted: list[asyncio.BaseTransport] = []
+
+    class Keep(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            no_delay(transport)
+            accepted.append(transport)
+
+    server = await loop.create_server(Keep, sock=listener)
+    try:
+        _reader, writer = await asyncio.open_connection(*listener.getsockname())
+        while not accepted:
+            await asyncio.sleep(0.01)
+        writer.close()
+        sock = accepted[0].get_extra_info("socket")
+        return int(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    finally:
+        server.close()
+        await server.wait_closed()

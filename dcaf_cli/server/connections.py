@@ -9,6 +9,10 @@ end of its headers, then closes the connection. The body has its own deadline in
 (`intake.read_limited`, 408), and `Limits.connections` becomes uvicorn's
 `limit_concurrency` (503 beyond it).
 
+Every accepted connection gets `TCP_NODELAY`: asyncio sets it only on sockets created
+with the TCP protocol number, and the socket uvicorn shares between worker processes is
+not, so with `--workers N` small responses waited for the client's delayed ACK (40 ms).
+
 `RepeatFilter` lets a log line through at most `burst` times per `window` seconds, then
 says once how many it held back: a flood of malformed requests logs a few lines a
 minute, not 166 MB.
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import socket
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -41,6 +46,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        no_delay(transport)
         self._arm()
 
     def data_received(self, data: bytes) -> None:
@@ -72,6 +78,13 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
+def no_delay(transport: asyncio.BaseTransport) -> None:
+    """Send small writes at once on a TCP `transport` (a no-op on other transports)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class RepeatFilter(logging.Filter):
     """At most `burst` records with the same text per `window` seconds."""
 
@@ -91,16 +104,18 @@ class RepeatFilter(logging.Filter):
                 self._seen.clear()
             self._seen[text] = (now, 1)
             if count > self.burst:
-                _say(record, f"{text} (and {count - self.burst} more like it before)")
+                _add_note(record, f" (and {count - self.burst} more like it before)")
             return True
         self._seen[text] = (start, count + 1)
         if count + 1 == self.burst + 1:
-            _say(record, f"{text} (repeated; held back for a minute)")
+            _add_note(record, " (repeated; held back for a minute)")
         return count + 1 <= self.burst + 1
 
 
-def _say(record: logging.LogRecord, text: str) -> None:
-    record.msg, record.args = text, ()
+def _add_note(record: logging.LogRecord, note: str) -> None:
+    """End `record`'s line with `note`, keeping its arguments: uvicorn's access formatter
+    reads them one by one (it then shows the line without the note)."""
+    record.msg = f"{record.msg}{note.replace('%', '%%') if record.args else note}"
 
 
 def with_repeat_filter(base: dict[str, Any] = LOGGING_CONFIG) -> dict[str, Any]:
