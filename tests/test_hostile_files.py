@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from chat_helpers import AGENTS, DCAF, run_dcaf
@@ -17,6 +18,7 @@ from repl_helpers import conversation_for, run_repl
 
 from dcaf_cli.errors import ExitStatus
 from dcaf_cli.repl.prompt_history import prompt_history
+from dcaf_cli.session.jsonvalue import MAX_DEPTH, same
 from dcaf_cli.store.filestore import read_session_file
 from dcaf_cli.store.records import turn_contents
 
@@ -149,6 +151,74 @@ def test_validate_handles_deep_data_and_huge_numbers(
     result = run_dcaf(capsys, monkeypatch, "session", "validate", huge)
     assert result.status == ExitStatus.BAD_INPUT
     assert "an integer of 5000 digits is longer than 4300" in result.err
+
+
+def deep_value(depth: int) -> Any:
+    value: Any = "leaf"
+    for level in range(depth):
+        value = {"a": value} if level % 2 else [value]
+    return value
+
+
+def test_the_deepest_session_a_file_holds_works_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "deep.json", {"deep": deep_value(MAX_DEPTH)})
+    for args in (
+        ("session", "show", path), ("session", "show", path, "--json"),
+        ("session", "get", path, "deep"), ("session", "validate", path),
+        ("session", "set", path, "n", "1"), ("session", "diff", path, "--turn", "0"),
+        ("session", "export", path, "-f", "markdown"), ("session", "log", path),
+        ("run", "shop", "--session", path, "-m", "add 1 widget"),
+        ("session", "undo", path), ("session", "new", tmp_path / "copy.json", "--from", path),
+    ):  # fmt: skip
+        result = run_dcaf(capsys, monkeypatch, *args)
+        assert result.status == 0, (args, result.err)
+    run = run_repl(conversation_for("shop", path), ["add 2 widgets", "/session", "/undo"])
+    assert "Traceback" not in run.output
+    assert "saved" in run.output
+    doc = read_session_file(path)
+    assert same(doc.session["deep"], deep_value(MAX_DEPTH))
+    assert same(read_session_file(tmp_path / "copy.json").session, doc.session)
+
+
+def test_deeper_data_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "deeper.json"
+    path.write_text('{"dcaf_session": 1, "session": {"d": ' + "[" * 5000 + "]" * 5000 + "}}")
+    for command in ("show", "validate"):
+        result = run_dcaf(capsys, monkeypatch, "session", command, path)
+        assert result.status == ExitStatus.BAD_INPUT
+        assert result.err.count("\n") == 1
+        assert "is nested too deeply to read" in result.err
+    path = write(tmp_path / "s.json", {})
+    deeper = json.dumps(deep_value(MAX_DEPTH + 1))
+    result = run_dcaf(capsys, monkeypatch, "session", "set", path, "d", deeper)
+    assert result.status == ExitStatus.BAD_INPUT
+    assert f"is nested deeper than {MAX_DEPTH} levels" in result.err
+    assert read_session_file(path).session == {}
+
+
+BROKEN_RECORDS = {
+    "strings": [{"n": "x", "patch": "y", "undo": None, "messages": "z", "tool_calls": "q"}],
+    "bad pointer": [{"n": 1, "patch": [], "undo": [{"op": "remove", "path": "nope"}]}],
+    "counts over": [{"n": 1, "patch": [], "undo": [], "messages": 9}],
+}
+
+
+@pytest.mark.parametrize("turns", BROKEN_RECORDS.values(), ids=list(BROKEN_RECORDS))
+def test_hand_broken_records_are_findings_not_crashes(
+    tmp_path: Path, turns: list[object], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    path = write(tmp_path / "s.json", {}, turns=turns, messages=[{"role": "user"}])
+    for args in (("validate",), ("log",), ("show",), ("diff", "--turn", "0"), ("undo",)):
+        result = run_dcaf(capsys, monkeypatch, "session", args[0], path, *args[1:])
+        assert result.status in (ExitStatus.OK, ExitStatus.BAD_INPUT), (args, result.err)
+        assert result.err.count("\n") <= 1
+        if args == ("validate",):
+            assert result.status == ExitStatus.BAD_INPUT
 
 
 @pytest.mark.parametrize("number", ["1e999", "-1e999", "1" + "0" * 400 + ".0"])

@@ -27,6 +27,7 @@ from dcaf_cli.server import create_app
 from dcaf_cli.server.connections import RepeatFilter, no_delay, uvicorn_options
 from dcaf_cli.server.guard import AccessPolicy
 from dcaf_cli.server.limits import Limits
+from dcaf_cli.session.jsonvalue import MAX_DEPTH, same
 
 RAN: list[str] = []
 TOKEN = "t0ken-for-tests"
@@ -137,6 +138,28 @@ def test_too_many_values_is_a_400_before_parsing(urls: dict[str, str]) -> None:
     # Commas inside strings are not values.
     response = post(urls["small"], {"messages": [user("/remember " + "a," * 40)]})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/chat", "/api/chat-stream"])
+def test_the_deepest_session_goes_round_and_deeper_is_a_400(
+    urls: dict[str, str], path: str
+) -> None:
+    def deep(levels: int) -> Any:
+        value: Any = "x"
+        for level in range(levels):
+            value = {"d": value} if level % 2 else [value]
+        return value
+
+    message = {**user("/remember hi"), "data": {"session": {"deep": deep(MAX_DEPTH)}}}
+    response = post(urls["noter"], {"messages": [message]}, path)
+    assert response.status_code == 200
+    last = json.loads(response.text.splitlines()[-1]) if "stream" in path else response.json()
+    session = last["data"]["session"] if "data" in last else last["message"]["data"]["session"]
+    assert same(session, {"deep": deep(MAX_DEPTH), "note": "hi"})
+    message["data"] = {"session": {"deep": deep(MAX_DEPTH + 1)}}
+    response = post(urls["noter"], {"messages": [message]}, path)
+    assert response.status_code in (400, 422)
+    assert f"nested deeper than {MAX_DEPTH} levels" in response.text
 
 
 def test_deep_nesting_and_long_content_are_refused(urls: dict[str, str]) -> None:

@@ -8,10 +8,11 @@ padding, so `grep` and `diff` see what was printed.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
+
+from dcaf_cli.session.jsontext import dumps
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -56,4 +57,4 @@ class _Unpadded:
 
 def print_json(value: Any) -> None:
     """`value` as indented JSON on stdout, for `jq` and other programs."""
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(dumps(value, indent=2) + "\n")  # any depth, unlike json.dumps

@@ -23,41 +23,61 @@ MAX_CHILDREN = 50
 def render_session_tree(
     data: Mapping[str, Any], *, title: str = "session", reveal: bool = False
 ) -> RenderableType:
-    """Every key and value, nested values as branches (long lists cut at 50 items)."""
+    """Every key and value, nested values as branches (long lists cut at 50 items, and
+    values below `MAX_LEVELS` branches shown on one line, shortened)."""
     tree = Tree(Text(title, style="bold"))
     if not data:
         tree.add(Text("(empty)", style="dim"))
-    for key, value in data.items():
-        _add(tree, key, value, reveal)
+    stack: list[tuple[Tree, object, Any, int]] = [
+        (tree, key, value, 1) for key, value in reversed(list(data.items()))
+    ]
+    while stack:  # a loop, not recursion: data of any depth shows
+        parent, key, value, level = stack.pop()
+        if key is _NOTE:
+            parent.add(value)
+        else:
+            stack += reversed(_add(parent, key, value, reveal, level))
     return tree
 
 
-def _add(parent: Tree, key: object, value: Any, reveal: bool) -> None:
+_NOTE = object()  # a task that adds its value, a Text, as it is: "… 3 more"
+
+
+MAX_LEVELS = 24  # deeper than this, a branch would not fit a terminal's width anyway
+
+
+def _add(
+    parent: Tree, key: object, value: Any, reveal: bool, level: int
+) -> list[tuple[Tree, object, Any, int]]:
+    """Add `key: value` under `parent`; the children still to add under its branch."""
     label = literal(
         str(key) if isinstance(key, str) else f"[{key}]", "bold" if isinstance(key, str) else "dim"
     )
     if not reveal and is_secret_key(key) and value not in (None, "", [], {}):
         parent.add(Text.assemble(label, ": ", (MASK, "magenta")))
-        return
-    if isinstance(value, dict) and value:
+        return []
+    if isinstance(value, dict) and value and level < MAX_LEVELS:
         branch = parent.add(Text.assemble(label, (f"  {{{len(value)}}}", "dim")))
-        for i, (k, v) in enumerate(value.items()):
-            if i == MAX_CHILDREN:
-                branch.add(Text(f"… {len(value) - MAX_CHILDREN} more", style="dim"))
-                break
-            _add(branch, k, v, reveal)
-    elif isinstance(value, list) and value:
+        children: list[tuple[Tree, object, Any, int]] = [
+            (branch, k, v, level + 1) for k, v in list(value.items())[:MAX_CHILDREN]
+        ]
+        return children + _more(branch, len(value))
+    if isinstance(value, list) and value and level < MAX_LEVELS:
         branch = parent.add(Text.assemble(label, (f"  [{len(value)}]", "dim")))
-        for i, v in enumerate(value[:MAX_CHILDREN]):
-            _add(branch, i, v, reveal)
-        if len(value) > MAX_CHILDREN:
-            branch.add(Text(f"… {len(value) - MAX_CHILDREN} more", style="dim"))
-    else:
-        parent.add(
-            Text.assemble(
-                label, ": ", literal(short_json(value, width=120, reveal=reveal, key=key), "green")
-            )
+        children = [(branch, i, v, level + 1) for i, v in enumerate(value[:MAX_CHILDREN])]
+        return children + _more(branch, len(value))
+    parent.add(
+        Text.assemble(
+            label, ": ", literal(short_json(value, width=120, reveal=reveal, key=key), "green")
         )
+    )
+    return []
+
+
+def _more(branch: Tree, count: int) -> list[tuple[Tree, object, Any, int]]:
+    if count <= MAX_CHILDREN:
+        return []
+    return [(branch, _NOTE, Text(f"… {count - MAX_CHILDREN} more", style="dim"), 0)]
 
 
 def render_facts(facts: Sequence[tuple[str, str]]) -> RenderableType:
@@ -80,7 +100,9 @@ def render_log(
         table.add_column(column, overflow="fold", no_wrap=column in ("#", "at"))
     for turn in turns:
         tools = ", ".join(str(c.get("name", "?")) for c in turn.get("tool_calls", []))
-        paths = sorted({_top(op.get("path", "")) for op in turn.get("patch", [])})
+        patch = turn.get("patch")
+        ops = [op for op in patch if isinstance(op, dict)] if isinstance(patch, list) else []
+        paths = sorted({_top(str(op.get("path", ""))) for op in ops})
         table.add_row(
             str(turn.get("n", "?")),
             str(turn.get("at", ""))[:19].replace("T", " "),

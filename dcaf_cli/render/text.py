@@ -6,11 +6,11 @@ Everything that comes from sessions, tools and models goes through `literal` or
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.text import Text
 
+from dcaf_cli.session.jsontext import dumps
 from dcaf_cli.session.redact import redact
 from dcaf_cli.session.text import cut, visible_controls
 
@@ -23,7 +23,8 @@ def literal(text: str, style: str = "") -> Text:
 def short_json(value: Any, *, width: int = 80, reveal: bool = False, key: object = None) -> str:
     """`value` as compact JSON, secrets masked unless `reveal`, cut to `width` with `…`."""
     shown = value if reveal else redact(value, key)
-    text = json.dumps(shown, ensure_ascii=False, separators=(", ", ": "))
+    # Only the first line's worth is written: a 10 MB (or 5,000-deep) value costs little.
+    text = dumps(shown, limit=width + 1, nan="null")[: width + 1]
     return cut(visible_controls(text), width)
 
 

@@ -49,7 +49,27 @@ __all__ = [
 
 
 def diff_values(old: JSON | _Missing, new: JSON | _Missing, path: Path) -> list[Change]:
-    """The changes that turn `old` into `new` (either may be MISSING) at `path`."""
+    """The changes that turn `old` into `new` (either may be MISSING) at `path`.
+
+    Depth first, in order; a loop over a stack of what is still to compare (or a change
+    already found, kept in its place), not recursion: any depth diffs.
+    """
+    out: list[Change] = []
+    stack: list[tuple[JSON | _Missing, JSON | _Missing, Path] | Change] = [(old, new, path)]
+    while stack:
+        task = stack.pop()
+        if isinstance(task, Change):
+            out.append(task)
+        else:
+            stack += reversed(_step(*task))
+    return out
+
+
+_Step = list[tuple[JSON | _Missing, JSON | _Missing, Path] | Change]
+
+
+def _step(old: JSON | _Missing, new: JSON | _Missing, path: Path) -> _Step:
+    """One level of the diff: the changes found here, and the pairs to compare below."""
     if isinstance(old, _Missing):
         return [] if isinstance(new, _Missing) else [Change("added", path, new=new)]
     if isinstance(new, _Missing):
@@ -61,17 +81,17 @@ def diff_values(old: JSON | _Missing, new: JSON | _Missing, path: Path) -> list[
     return [] if same(old, new) else [Change("changed", path, old=old, new=new)]
 
 
-def _diff_dicts(old: dict[str, JSON], new: dict[str, JSON], path: Path) -> list[Change]:
-    out: list[Change] = []
-    for key, value in old.items():
-        out += diff_values(value, new.get(key, MISSING), (*path, key))
+def _diff_dicts(old: dict[str, JSON], new: dict[str, JSON], path: Path) -> _Step:
+    out: _Step = [(value, new.get(key, MISSING), (*path, key)) for key, value in old.items()]
     for key, value in new.items():
         if key not in old:
             out.append(Change("added", (*path, key), new=value))
     return out
 
 
-def _diff_lists(old: list[JSON], new: list[JSON], path: Path) -> list[Change]:
+def _diff_lists(old: list[JSON], new: list[JSON], path: Path) -> _Step:
+    if len(old) == len(new):  # item by item: what trimming would give, without its cost
+        return [(a, b, (*path, i)) for i, (a, b) in enumerate(zip(old, new, strict=True))]
     # Trim the common head and tail, so one insertion or removal is one change.
     start = 0
     while start < min(len(old), len(new)) and same(old[start], new[start]):
@@ -81,9 +101,7 @@ def _diff_lists(old: list[JSON], new: list[JSON], path: Path) -> list[Change]:
         end_old -= 1
         end_new -= 1
     common = min(end_old - start, end_new - start)
-    out: list[Change] = []
-    for i in range(start, start + common):
-        out += diff_values(old[i], new[i], (*path, i))
+    out: _Step = [(old[i], new[i], (*path, i)) for i in range(start, start + common)]
     # Removals run from the highest index down, so each index is valid when applied.
     for i in range(end_old - 1, start + common - 1, -1):
         out.append(Change("removed", (*path, i), old=old[i]))

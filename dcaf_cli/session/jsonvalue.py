@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import math
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any, NoReturn, TypeAlias
 
@@ -51,73 +50,191 @@ def scrub_text(value: Any) -> tuple[Any, bool]:
     """`value` (JSON data) with every lone surrogate replaced by U+FFFD, and whether any
     was: for records of what a model or server said, which must stay saveable. Session
     data never needs it (`to_json` refuses such text, naming the key)."""
+    from dcaf_cli.session.jsontext import dumps  # (it is not needed to read a file)
+
     try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        text = dumps(value, nan="null")
+        text.encode("utf-8")
     except UnicodeEncodeError:
-        text = _SURROGATE.sub("\ufffd", json.dumps(value, ensure_ascii=False))
-        return json.loads(text), True
-    except (TypeError, ValueError, RecursionError):
+        return _replaced(value), True
+    except (TypeError, ValueError):
         return value, False  # not for this check to report
     return value, False
 
 
+def _replaced(value: Any) -> Any:
+    """`value` with each lone surrogate in its strings and keys replaced (at any depth)."""
+    holder: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, holder, 0)]
+    while stack:
+        item, target, slot = stack.pop()
+        if isinstance(item, str):
+            target[slot] = _SURROGATE.sub("\ufffd", item)
+        elif isinstance(item, dict):
+            out: dict[Any, Any] = {}
+            target[slot] = out
+            for k, v in item.items():
+                key = _SURROGATE.sub("\ufffd", k) if isinstance(k, str) else k
+                out[key] = None
+                stack.append((v, out, key))
+        elif isinstance(item, list | tuple):
+            target[slot] = listed = [None] * len(item)
+            stack += [(v, listed, i) for i, v in enumerate(item)]
+        else:
+            target[slot] = item
+    return holder[0]
+
+
 def to_json(value: object, key: str, *, inside: Path = ()) -> JSON:
     """Convert `value` to fresh JSON data or raise `TypeError` naming `key` and the path
-    (`inside`: where under `key` the value goes, when it is not the key's whole value)."""
-    try:
-        return _convert(value, (key, *inside), set())
-    except RecursionError:
-        raise TypeError(f"session key {key!r}: value is nested too deeply to store") from None
+    (`inside`: where under `key` the value goes, when it is not the key's whole value).
+
+    A loop over a stack, not recursion: any depth converts. A value nested deeper than
+    `MAX_DEPTH` levels is refused all the same, since no session file could hold it.
+    """
+    plain = _plain_copy(value, MAX_DEPTH - len(inside))
+    if plain is not _NOT_PLAIN:
+        return plain  # type: ignore[return-value]  # JSON data, copied
+    holder: list[JSON] = [None]
+    _Converter().run(value, (key, *inside), holder)
+    return holder[0]
 
 
-def _convert(value: object, path: Path, active: set[int]) -> JSON:
-    # Fast path for values that already are plain JSON (the usual case): exact type checks
-    # cost a few ns, while `isinstance` against Enum, Mapping or a dataclass costs hundreds.
+_NOT_PLAIN: Any = object()
+
+
+def _plain_copy(value: object, depth: int) -> object:
+    """A copy of `value` if it is plain, storable JSON data (the usual case) no deeper than
+    `depth`, else `_NOT_PLAIN`: the converter then finds what to convert or refuse, and
+    says where. No paths are built here, which makes it ~1.5x quicker than the converter.
+    A cycle gets too deep, and so goes to the converter too."""
     kind = type(value)
-    if kind is str and unencodable(value):  # type: ignore[arg-type]
-        _reject(path, _NOT_UNICODE)
-    if kind in _IMMUTABLE_JSON:
-        return value  # type: ignore[return-value]  # str, int, bool or None: immutable
+    if kind is not dict and kind is not list:
+        return value if _plain_leaf(value) else _NOT_PLAIN
+    root: Any = {} if kind is dict else []
+    stack: list[tuple[Any, Any, int]] = [(value, root, 1)]
+    while stack:
+        source, target, level = stack.pop()
+        if level > depth:
+            return _NOT_PLAIN
+        pairs = source.items() if type(source) is dict else enumerate(source)
+        if type(source) is list:
+            target.extend([None] * len(source))
+        for k, v in pairs:
+            inner = type(v)
+            if type(source) is dict and (type(k) is not str or unencodable(k)):
+                return _NOT_PLAIN
+            if inner is dict or inner is list:
+                fresh: Any = {} if inner is dict else []
+                target[k] = fresh
+                stack.append((v, fresh, level + 1))
+            elif _plain_leaf(v):
+                target[k] = v
+            else:
+                return _NOT_PLAIN
+    return root
+
+
+def _plain_leaf(value: object) -> bool:
+    kind = type(value)
+    if kind is str:
+        return not unencodable(value)  # type: ignore[arg-type]
     if kind is float:
-        return _convert_scalar(value, path)
-    if kind is dict or kind is list:
-        ident = id(value)
-        if ident in active:
-            _reject(path, "contains itself (a reference cycle)")
-        active.add(ident)
-        try:
-            if isinstance(value, list):
-                return [_convert(v, (*path, i), active) for i, v in enumerate(value)]
-            return _convert_mapping(value, path, active)  # type: ignore[arg-type]  # a dict
-        finally:
-            active.discard(ident)
-    return _convert_other(value, path, active)
+        return math.isfinite(value)  # type: ignore[arg-type]
+    return kind in _IMMUTABLE_JSON
 
 
-def _convert_other(value: object, path: Path, active: set[int]) -> JSON:
-    if isinstance(value, Enum):
-        return _convert(value.value, path, active)
-    if isinstance(value, _LEAVES):
-        return _convert_scalar(value, path)
-    ident = id(value)
-    if ident in active:
-        _reject(path, "contains itself (a reference cycle)")
-    active.add(ident)
-    try:
+MAX_DEPTH = 800  # levels of a session value: the JSON reader reads ~900 (it recurses)
+
+
+class _Converter:
+    """One conversion: a stack of values still to convert, each with where it goes."""
+
+    __slots__ = ("active", "stack")
+
+    def __init__(self) -> None:
+        # (value, path, the container it goes into, its key or index); an int: the id of
+        # a container whose items are all converted (it leaves the cycle check).
+        self.stack: list[tuple[object, Path, Any, Any] | int] = []
+        self.active: set[int] = set()
+
+    def run(self, value: object, path: Path, holder: list[JSON]) -> None:
+        self.stack.append((value, path, holder, 0))
+        while self.stack:
+            task = self.stack.pop()
+            if isinstance(task, int):
+                self.active.discard(task)
+                continue
+            item, at, target, slot = task
+            target[slot] = self.convert(item, at)
+
+    def convert(self, value: object, path: Path) -> JSON:
+        """`value` converted, or an empty container whose items are pushed to convert."""
+        # Fast path for values that already are plain JSON (the usual case): exact type
+        # checks cost a few ns, `isinstance` against Enum, Mapping or a dataclass hundreds.
+        kind = type(value)
+        if kind is str and unencodable(value):  # type: ignore[arg-type]
+            _reject(path, _NOT_UNICODE)
+        if kind in _IMMUTABLE_JSON:
+            return value  # type: ignore[return-value]  # str, int, bool or None: immutable
+        if kind is float:
+            return _convert_scalar(value, path)
+        if kind is list:
+            return self._items(value, path, value)  # type: ignore[arg-type]
+        if kind is dict:
+            return self._mapping(value, path, value)  # type: ignore[arg-type]
+        return self._other(value, path)
+
+    def _other(self, value: object, path: Path) -> JSON:
+        if isinstance(value, Enum):
+            return self.convert(value.value, path)
+        if isinstance(value, _LEAVES):
+            return _convert_scalar(value, path)
         if isinstance(value, BaseModel):
-            return _convert(value.model_dump(mode="json"), path, active)
+            self._enter(value, path)
+            return self.convert(value.model_dump(mode="json"), path)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return {
-                f.name: _convert(getattr(value, f.name), (*path, f.name), active)
-                for f in dataclasses.fields(value)
+            fields: dict[object, object] = {
+                f.name: getattr(value, f.name) for f in dataclasses.fields(value)
             }
+            return self._mapping(fields, path, value)
         if isinstance(value, Mapping):
-            return _convert_mapping(value, path, active)
+            return self._mapping(value, path, value)
         if isinstance(value, list | tuple):
-            return [_convert(v, (*path, i), active) for i, v in enumerate(value)]
-    finally:
-        active.discard(ident)
-    return _reject(path, f"is a {type(value).__name__}, which JSON cannot hold")
+            return self._items(value, path, value)
+        return _reject(path, f"is a {type(value).__name__}, which JSON cannot hold")
+
+    def _enter(self, container: object, path: Path) -> None:
+        ident = id(container)
+        if ident in self.active:
+            _reject(path, "contains itself (a reference cycle)")
+        if len(path) > MAX_DEPTH:  # the key, then one step a level
+            problem = f"is nested deeper than {MAX_DEPTH} levels, more than a session file holds"
+            _reject(path[:1], problem)
+        self.active.add(ident)
+        self.stack.append(ident)  # popped after the items pushed next: they leave first
+
+    def _items(self, items: Sequence[object], path: Path, container: object) -> JSON:
+        self._enter(container, path)
+        out: list[JSON] = [None] * len(items)
+        self.stack += [(v, (*path, i), out, i) for i, v in reversed(list(enumerate(items)))]
+        return out
+
+    def _mapping(self, value: Mapping[object, object], path: Path, container: object) -> JSON:
+        self._enter(container, path)
+        out: dict[str, JSON] = {}
+        tasks = []
+        for k, v in value.items():
+            if not isinstance(k, str):
+                _reject(path, f"has the key {k!r}; JSON object keys must be strings")
+            # `str()` of a `(str, Enum)` member is "Cls.NAME"; JSON wants its value.
+            key = k if type(k) is str else k.value if isinstance(k, Enum) else str.__str__(k)
+            if unencodable(key):
+                _reject(path, f"has a key that {_NOT_UNICODE}")
+            out[key] = None  # the keys in their order now; the values as they convert
+            tasks.append((v, (*path, key), out, key))
+        self.stack += reversed(tasks)
+        return out
 
 
 def _convert_scalar(value: object, path: Path) -> JSON:
@@ -141,19 +258,6 @@ def _convert_scalar(value: object, path: Path) -> JSON:
     return None
 
 
-def _convert_mapping(value: Mapping[object, object], path: Path, active: set[int]) -> JSON:
-    out: dict[str, JSON] = {}
-    for k, v in value.items():
-        if not isinstance(k, str):
-            _reject(path, f"has the key {k!r}; JSON object keys must be strings")
-        # `str()` of a `(str, Enum)` member is "Cls.NAME"; JSON wants its value.
-        key = k if type(k) is str else k.value if isinstance(k, Enum) else str.__str__(k)
-        if unencodable(key):
-            _reject(path, f"has a key that {_NOT_UNICODE}")
-        out[key] = _convert(v, (*path, key), active)
-    return out
-
-
 def _reject(path: Path, problem: str) -> NoReturn:
     hint = "store JSON data: dicts with string keys, lists, strings, numbers, booleans, None"
     hint += ", Pydantic models or dataclasses"
@@ -163,12 +267,35 @@ def _reject(path: Path, problem: str) -> NoReturn:
 
 
 def copy_json(value: JSON) -> JSON:
-    """A deep copy of JSON data, much faster than `copy.deepcopy` for this one shape."""
-    if type(value) is dict:
-        return {k: copy_json(v) for k, v in value.items()}
-    if type(value) is list:
-        return [copy_json(v) for v in value]
-    return value
+    """A deep copy of JSON data, much faster than `copy.deepcopy` for this one shape.
+
+    A loop over a stack, not recursion: a value nested 10,000 deep copies like any other.
+    """
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return value
+    root: JSON = {} if kind is dict else []
+    stack: list[tuple[Any, Any]] = [(value, root)]
+    while stack:
+        source, target = stack.pop()
+        if type(source) is dict:
+            for k, v in source.items():
+                inner = type(v)
+                if inner is dict or inner is list:
+                    fresh: Any = {} if inner is dict else []
+                    target[k] = fresh
+                    stack.append((v, fresh))
+                else:
+                    target[k] = v
+        else:
+            for v in source:
+                inner = type(v)
+                if inner is dict or inner is list:
+                    target.append(fresh := {} if inner is dict else [])
+                    stack.append((v, fresh))
+                else:
+                    target.append(v)
+    return root
 
 
 def same(a: JSON, b: JSON) -> bool:

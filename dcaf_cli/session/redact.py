@@ -109,16 +109,25 @@ def redact_argv(argv: list[str]) -> list[str]:
 
 
 def redact(value: Any, key: object = None) -> Any:
-    """A copy of `value` for display, with secrets masked."""
-    if key is not None and is_secret_key(key) and value not in (None, "", [], {}):
-        return MASK
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, dict):
-        return {k: redact(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+    """A copy of `value` for display, with secrets masked (a loop, not recursion: any
+    depth)."""
+    holder: list[Any] = [None]
+    stack: list[tuple[Any, object, Any, Any]] = [(value, key, holder, 0)]
+    while stack:
+        item, name, target, slot = stack.pop()
+        if name is not None and is_secret_key(name) and item not in (None, "", [], {}):
+            target[slot] = MASK
+        elif isinstance(item, str):
+            target[slot] = redact_text(item)
+        elif isinstance(item, dict):
+            target[slot] = shown = dict.fromkeys(item)
+            stack += [(v, k, shown, k) for k, v in item.items()]
+        elif isinstance(item, list):
+            target[slot] = listed = [None] * len(item)
+            stack += [(v, None, listed, i) for i, v in enumerate(item)]
+        else:
+            target[slot] = item
+    return holder[0]
 
 
 def redact_text(text: str) -> str:
@@ -160,22 +169,19 @@ def mentions_secret(text: str) -> bool:
 
 
 def secret_paths(value: Any, path: Path = ()) -> list[str]:
-    """Where in `value` secrets are stored, as display paths."""
-    return [format_key_path(p) for p in _secret_paths(value, path)]
-
-
-def _secret_paths(value: Any, path: Path) -> list[Path]:
-    if path and is_secret_key(path[-1]) and value not in (None, "", [], {}):
-        return [path]
-    if has_secret_value(value):
-        return [path]
-    found: list[Path] = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found += _secret_paths(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found += _secret_paths(v, (*path, i))
+    """Where in `value` secrets are stored, as display paths (in order; any depth)."""
+    found: list[str] = []
+    stack: list[tuple[Any, Path]] = [(value, path)]
+    while stack:
+        item, at = stack.pop()
+        if (at and is_secret_key(at[-1]) and item not in (None, "", [], {})) or (
+            has_secret_value(item)
+        ):
+            found.append(format_key_path(at))
+        elif isinstance(item, dict):
+            stack += [(v, (*at, k)) for k, v in reversed(item.items())]
+        elif isinstance(item, list):
+            stack += [(v, (*at, i)) for i, v in reversed(list(enumerate(item)))]
     return found
 
 

@@ -148,6 +148,10 @@ def _undo_patch(turn: TurnRecord) -> Patch:
             raise _broken(
                 turn, "its undo patch replaces the whole session, which dcaf never writes"
             )
+        try:
+            diff.parse_pointer(op["path"])
+        except ValueError as exc:
+            raise _broken(turn, f"its undo patch has a bad path ({exc})") from None
     return patch
 
 

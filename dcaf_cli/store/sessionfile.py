@@ -26,6 +26,7 @@ import pydantic_core
 
 from dcaf_cli import settings
 from dcaf_cli.errors import SessionFileError
+from dcaf_cli.session.jsontext import dumps
 from dcaf_cli.session.text import kind, one_line
 
 if TYPE_CHECKING:  # imported when first used: `dcaf session show` never needs a Session
@@ -193,7 +194,10 @@ def _decode_strictly(text: str, source: str, where: str) -> Any:
     except _NonFinite as exc:
         raise bad(source, f"{where}{exc}", "edit that number, or move the file aside") from None
     except RecursionError:
-        msg = "is nested too deeply to read (objects or lists inside ~1000 others)"
+        msg = (
+            "is nested too deeply to read (over about 900 levels of objects or lists, the"
+            " most the JSON parser follows)"
+        )
         raise bad(source, msg) from None
 
 
@@ -348,9 +352,9 @@ def _encode(envelope: dict[str, Any], source: str) -> bytes:
         # turn after would be worse than a null in a log. The file stays valid JSON.
         return pydantic_core.to_json(envelope, indent=2, inf_nan_mode="null")
     except pydantic_core.PydanticSerializationError:
-        pass  # deeper than its 255 levels, or not JSON data: let the stdlib decide
+        pass  # deeper than its 255 levels, or not JSON data: let `dumps` decide
     try:
-        text = json.dumps(envelope, indent=2, ensure_ascii=False, allow_nan=False)
-        return text.encode("utf-8")
-    except (TypeError, ValueError, RecursionError) as exc:
+        # The same bytes again, at any depth (json.dumps's indenting encoder recurses).
+        return dumps(envelope, indent=2, nan="null").encode("utf-8")
+    except (TypeError, ValueError) as exc:
         raise bad(source, f"holds data JSON cannot store ({exc})", "nothing was saved") from None

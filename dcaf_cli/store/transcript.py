@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from dcaf_cli.session.jsontext import dumps
 from dcaf_cli.session.redact import redact
 from dcaf_cli.session.text import one_line, visible_controls
 from dcaf_cli.store.sessionfile import SessionFile
@@ -33,8 +34,8 @@ def export_document(doc: SessionFile, fmt: ExportFormat, *, source: str, reveal:
 
 
 def to_json_text(value: Any) -> str:
-    """Indented JSON, non-ASCII kept as is (for people and `jq` alike)."""
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    """Indented JSON, non-ASCII kept as is (for people and `jq` alike), at any depth."""
+    return dumps(value, indent=2) + "\n"
 
 
 def _markdown(doc: SessionFile, source: str, reveal: bool) -> Iterator[str]:

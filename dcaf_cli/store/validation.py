@@ -23,6 +23,7 @@ from dcaf_cli.session.jsonvalue import to_json
 from dcaf_cli.session.redact import secret_paths
 from dcaf_cli.store import history
 from dcaf_cli.store.filestore import read_session_file
+from dcaf_cli.store.records import message_count
 from dcaf_cli.store.sessionfile import SessionFile, encode_document
 
 
@@ -91,6 +92,12 @@ def _check_history(doc: SessionFile, result: Validation) -> None:
     if whole != numbers or whole != sorted(set(whole)):
         result.problems.append("turns: numbers must be whole numbers in increasing order")
         return
+    counted = sum(message_count(turn) for turn in doc.turns)
+    if counted > len(doc.messages):
+        result.problems.append(
+            f"turns: the records count {counted} messages, but the file has"
+            f" {len(doc.messages)}; undo could not take them back"
+        )
     try:
         state: Any = history.session_at_turn(doc, 0)
     except DcafError as exc:

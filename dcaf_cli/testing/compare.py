@@ -84,7 +84,23 @@ def rejected(call: Call) -> bool:
 
 def loose(value: Any) -> Any:
     """A form of an argument that ignores how a model happens to phrase it: case, spacing,
-    numbers written as text ("2" is 2), and key order."""
+    numbers written as text ("2" is 2), and key order (a loop, not recursion: any depth)."""
+    holder: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, holder, 0)]
+    while stack:
+        item, target, slot = stack.pop()
+        if isinstance(item, list):
+            target[slot] = out = [None] * len(item)
+            stack += [(v, out, i) for i, v in enumerate(item)]
+        elif isinstance(item, dict):
+            target[slot] = keyed = {str(key): None for key in item}
+            stack += [(v, keyed, str(key)) for key, v in item.items()]
+        else:
+            target[slot] = _loose_leaf(item)
+    return holder[0]
+
+
+def _loose_leaf(value: Any) -> Any:
     if isinstance(value, str):
         text = " ".join(value.split()).casefold()
         if re.fullmatch(r"-?\d+(\.\d+)?", text):
@@ -97,10 +113,6 @@ def loose(value: Any) -> Any:
         return value
     if isinstance(value, int | float):
         return int(value) if float(value).is_integer() else float(value)
-    if isinstance(value, list):
-        return [loose(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): loose(item) for key, item in value.items()}
     return value
 
 

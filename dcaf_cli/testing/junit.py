@@ -3,11 +3,11 @@ suite per session file, one test case per turn."""
 
 from __future__ import annotations
 
-import json
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from dcaf_cli.session.jsontext import dumps
 from dcaf_cli.testing.replayer import ReplayReport
 
 
@@ -35,7 +35,7 @@ def junit_xml(report: ReplayReport) -> bytes:
         elif turn.verdict in ("diverged", "failed"):
             tag = "failure" if turn.verdict == "diverged" else "error"
             detail = ET.SubElement(case, tag, message="; ".join(turn.problems))
-            detail.text = json.dumps(turn.to_json(), indent=2, ensure_ascii=False)
+            detail.text = dumps(turn.to_json(), indent=2)
     body: bytes = ET.tostring(suite, encoding="utf-8", xml_declaration=True)
     return body
 
