@@ -3,9 +3,8 @@
 Why a thread per turn rather than `await agent.arun(...)` on the server's loop: tools,
 custom agent functions, interceptors and some provider SDKs (boto3) are synchronous, and
 the runtime calls sync tools directly, so awaiting `arun` on the loop would let one slow
-tool stall every other request of the worker. `anyio.to_thread.run_sync` runs the whole
-turn on its own loop in a worker thread (anyio's default limit: 40 at once per process);
-the server's loop only parses, signs and streams.
+tool stall every other request of the worker. The whole turn runs on a worker thread's
+own loop (see `turns`); the server's loop only parses, signs and streams.
 
 The server keeps no session state: the session comes in with the request and goes back
 in the reply. If the turn fails, the reply carries `data.error` and the incoming session
@@ -16,6 +15,7 @@ runs, and refuses (403) one already used.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -26,7 +26,6 @@ from dcaf_cli.protocol.events import encode
 from dcaf_cli.protocol.signing import SESSION_USED, Claim, Proposal, Signer, digest
 from dcaf_cli.runtime.agent import AgentLike, FunctionAgent
 from dcaf_cli.runtime.results import AgentResponse, EventSink
-from dcaf_cli.runtime.runner import run_sync
 from dcaf_cli.runtime.turn import TurnOptions
 from dcaf_cli.server.approvals import check_decisions
 from dcaf_cli.server.intake import ChatInput, HTTPProblem, parse_chat, read_limited
@@ -34,6 +33,7 @@ from dcaf_cli.server.jsonbody import parse_json
 from dcaf_cli.server.ledger import Ledger, MemoryLedger
 from dcaf_cli.server.limits import DEFAULT_LIMITS, Limits
 from dcaf_cli.server.outgoing import dress, input_descriptions
+from dcaf_cli.server.turns import run_turn
 from dcaf_cli.session.text import exception_line
 
 NO_MESSAGES = "No messages provided"  # DCAF's answer to `{"messages": []}`
@@ -129,7 +129,7 @@ class ChatService:
         if not chat.messages:
             return self.failure(chat, NO_MESSAGES, content=f"{NO_MESSAGES}.")
         try:
-            response = await anyio.to_thread.run_sync(partial(self._run, chat, on_event))
+            response = await run_turn(partial(self._turn, chat, on_event))
         except Exception as exc:
             return self.failure(chat, exception_line(exc))
         if response.error is not None:
@@ -165,15 +165,16 @@ class ChatService:
         this server proposed)."""
         return {} if isinstance(self.agent, FunctionAgent) else dict(chat.context)
 
-    def _run(self, chat: ChatInput, on_event: EventSink | None) -> AgentResponse:
-        turn = self.agent.arun(
+    def _turn(
+        self, chat: ChatInput, on_event: EventSink | None
+    ) -> Coroutine[Any, Any, AgentResponse]:
+        return self.agent.arun(
             chat.messages,
             session=chat.live,
             context=self.context_for(chat),
             on_event=on_event,
             options=self.options,
         )
-        return run_sync(turn)
 
     def _message(self, chat: ChatInput, response: AgentResponse) -> dict[str, Any]:
         session = response.session
