@@ -217,7 +217,9 @@ def test_a_foreign_origin_is_refused_unless_allowed(urls: dict[str, str]) -> Non
     assert post(urls["noter"], body, origin="null").status_code == 403
     assert RAN == []
     assert post(urls["noter"], body, origin=urls["noter"]).status_code == 200  # its own page
-    assert post(urls["origin"], body, origin=ORIGIN).status_code == 200
+    allowed = post(urls["origin"], body, origin=ORIGIN)
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == ORIGIN
     with client(urls["origin"]) as http:
         preflight = http.options(
             "/api/chat",

@@ -24,17 +24,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from dcaf_cli.protocol.signing import DEFAULT_SESSION_TTL, DEFAULT_TTL, Signer
 from dcaf_cli.runtime.agent import AgentLike
+from dcaf_cli.server.asgi import ASGIApp, Receive, Scope, Send, refusal_body
+from dcaf_cli.server.endpoint import ChatEndpoint
 from dcaf_cli.server.guard import AccessPolicy, Guard
 from dcaf_cli.server.intake import ChatInput, HTTPProblem
 from dcaf_cli.server.ledger import Ledger, MemoryLedger, ledger_state
@@ -92,7 +96,7 @@ def create_app(
         ledger = CountingLedger(ledger if ledger is not None else MemoryLedger(), metrics)
     service = ChatService(agent, signer, limits, ledger)
     policy = access if access is not None else AccessPolicy()
-    app = FastAPI(title=f"dcaf: {agent.name}", docs_url=None, redoc_url=None)
+    app = ChatApp(title=f"dcaf: {agent.name}", docs_url=None, redoc_url=None)
     _guard(app, policy)
     app.state.service = service
 
@@ -117,16 +121,6 @@ def create_app(
         # What a remote REPL completes and calls: the schemas the model is told.
         return {"tools": [t.listing() for t in agent.tools]}
 
-    async def chat(request: Request) -> Response:
-        prepared = await _prepare(service, request, hold=True)
-        if isinstance(prepared, Response):
-            return prepared
-        try:
-            reply = await service.answer(prepared)
-        finally:
-            service.slots.release()
-        return Response(reply.body, media_type="application/json")
-
     async def chat_stream(request: Request) -> Response:
         prepared = await _prepare(service, request)
         if isinstance(prepared, Response):
@@ -137,8 +131,7 @@ def create_app(
     app.add_api_route("/health", health, methods=["GET"])
     app.add_api_route("/ready", ready, methods=["GET"])
     app.add_api_route("/api/tools", tools, methods=["GET"])
-    for path in CHAT_PATHS:
-        app.add_api_route(path, chat, methods=["POST"])
+    app.add_chat_routes(CHAT_PATHS, ChatEndpoint(service))
     for path in STREAM_PATHS:
         app.add_api_route(path, chat_stream, methods=["POST"])
     app.add_api_websocket_route("/api/chat-ws", partial(chat_socket, service))
@@ -176,6 +169,54 @@ def _count_turns(service: ChatService, metrics: Metrics) -> None:
     service.answer = counted  # type: ignore[method-assign]
 
 
+class ChatApp(FastAPI):
+    """A FastAPI app whose chat requests skip FastAPI's per-request machinery.
+
+    `POST /api/chat` and its alias are answered by a plain ASGI endpoint (see `endpoint`):
+    the router reaches it directly, and `__call__` sends those requests straight to it
+    through the app's own middleware (the guard first), with the scope the router would
+    have given it. Their routes stay FastAPI routes, so the OpenAPI document lists them."""
+
+    _chat_routes: Mapping[str, APIRoute] = MappingProxyType({})
+    _chat_stack: ASGIApp | None = None
+
+    def add_chat_routes(self, paths: Sequence[str], endpoint: ASGIApp) -> None:
+        """`POST` on `paths`, documented by `chat` and answered by `endpoint`."""
+        routes = {}
+        for path in paths:
+            self.add_api_route(path, chat, methods=["POST"])
+            route = self.router.routes[-1]
+            assert isinstance(route, APIRoute)
+            route.app = endpoint
+            routes[path] = route
+        self._chat_routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self._chat_routes.get(scope.get("path", ""))
+        if route is None or scope["type"] != "http" or scope["method"] != "POST":
+            await super().__call__(scope, receive, send)
+            return
+        if self.root_path or scope.get("root_path"):
+            await super().__call__(scope, receive, send)
+            return
+        stack = self._chat_stack
+        if stack is None:  # by the first request, the middleware is all added
+            stack = self._chat_stack = self._with_middleware(route.app)
+        scope.update(app=self, route=route, endpoint=route.endpoint, path_params={})
+        await stack(scope, receive, send)
+
+    def _with_middleware(self, app: ASGIApp) -> ASGIApp:
+        """`app` inside the middleware added with `add_middleware`, outermost last added."""
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
+
+
+async def chat() -> None:
+    """One assistant message: the body is `{"messages": [...]}`, the session in the last
+    user message's `data.session`; the reply carries the new one in `data.session`."""
+
+
 def _why(problem: str | None) -> dict[str, str]:
     return {} if problem is None else {"error": problem}
 
@@ -195,8 +236,8 @@ async def _prepare(
 
 
 def refusal(message: str, status: int, headers: Mapping[str, str] | None = None) -> Response:
-    """A 4xx: `detail` is where FastAPI (and so DCAF) says why, `error` where we do."""
-    return JSONResponse({"detail": message, "error": message}, status, headers=headers)
+    """A 4xx in the protocol's error shape (see `asgi.refusal_body`)."""
+    return Response(refusal_body(message), status, headers, media_type="application/json")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

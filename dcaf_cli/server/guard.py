@@ -21,17 +21,11 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from dcaf_cli.server.asgi import ASGIApp, Receive, Scope, Send, refusal_body, send_json
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 OPEN_PATHS = frozenset({"/health", "/ready"})  # load balancers probe them without credentials
@@ -127,13 +121,8 @@ class Guard:
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:
-    # The shape and spacing of every other refusal (FastAPI's JSONResponse).
-    body = json.dumps({"detail": message, "error": message}, separators=(",", ":")).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    if status == 401:
-        headers.append((b"www-authenticate", b"Bearer"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    headers = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+    await send_json(send, status, refusal_body(message), headers)
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -21,17 +21,12 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from dcaf_cli.errors import UsageError
+from dcaf_cli.server.asgi import ASGIApp, Message, Receive, Scope, Send
 from dcaf_cli.server.ledger import Ledger
-
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ACCESS_LOGGER = "dcaf.access"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
