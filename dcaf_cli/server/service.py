@@ -1,10 +1,11 @@
-"""One chat request, start to end: check it, run the turn off the event loop, answer.
+"""One chat request, start to end: check it, run the turn, answer.
 
-Why a thread per turn rather than `await agent.arun(...)` on the server's loop: tools,
+Why not simply `await agent.arun(...)` on the server's loop: tools,
 custom agent functions, interceptors and some provider SDKs (boto3) are synchronous, and
 the runtime calls sync tools directly, so awaiting `arun` on the loop would let one slow
-tool stall every other request of the worker. The whole turn runs on a worker thread's
-own loop (see `turns`); the server's loop only parses, signs and streams.
+tool stall every other request of the worker. So a turn runs on the server's loop only
+while the agent's turns have shown they never block it, and on a worker thread's own loop
+otherwise (see `turns`).
 
 The server keeps no session state: the session comes in with the request and goes back
 in the reply. If the turn fails, the reply carries `data.error` and the incoming session
@@ -33,7 +34,7 @@ from dcaf_cli.server.jsonbody import parse_json
 from dcaf_cli.server.ledger import Ledger, MemoryLedger
 from dcaf_cli.server.limits import DEFAULT_LIMITS, Limits
 from dcaf_cli.server.outgoing import dress, input_descriptions
-from dcaf_cli.server.turns import run_turn
+from dcaf_cli.server.turns import TurnPlace
 from dcaf_cli.session.text import exception_line
 
 NO_MESSAGES = "No messages provided"  # DCAF's answer to `{"messages": []}`
@@ -74,6 +75,7 @@ class ChatService:
             max_rounds=int(getattr(agent, "max_rounds", 10)), allow_edits=False
         )
         self._descriptions = input_descriptions(agent.tools)
+        self.place = TurnPlace()  # on the loop while turns are quick, else on threads
 
     @property
     def max_body_bytes(self) -> int:
@@ -129,7 +131,7 @@ class ChatService:
         if not chat.messages:
             return self.failure(chat, NO_MESSAGES, content=f"{NO_MESSAGES}.")
         try:
-            response = await run_turn(partial(self._turn, chat, on_event))
+            response = await self.place.run(partial(self._turn, chat, on_event))
         except Exception as exc:
             return self.failure(chat, exception_line(exc))
         if response.error is not None:
