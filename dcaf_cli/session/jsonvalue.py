@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import marshal
 import math
 import re
 import uuid
@@ -20,6 +21,7 @@ from typing import Any, NoReturn, TypeAlias
 
 from pydantic import BaseModel
 
+from dcaf_cli.session.fastjson import fast_json
 from dcaf_cli.session.keypath import format_key_path
 
 JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
@@ -269,11 +271,22 @@ def _reject(path: Path, problem: str) -> NoReturn:
 def copy_json(value: JSON) -> JSON:
     """A deep copy of JSON data, much faster than `copy.deepcopy` for this one shape.
 
-    A loop over a stack, not recursion: a value nested 10,000 deep copies like any other.
+    `marshal` copies exactly the plain types JSON data is made of (`true` stays apart from
+    `1`, `-0.0` from `0.0`), at C speed, to 2,000 levels; deeper, a loop over a stack, not
+    recursion: a value nested 10,000 deep copies like any other.
     """
     kind = type(value)
     if kind is not dict and kind is not list:
         return value
+    try:
+        copied: JSON = marshal.loads(marshal.dumps(value))
+    except ValueError:  # nested deeper than marshal goes
+        return _copy_walk(value)
+    return copied
+
+
+def _copy_walk(value: JSON) -> JSON:
+    kind = type(value)
     root: JSON = {} if kind is dict else []
     stack: list[tuple[Any, Any]] = [(value, root)]
     while stack:
@@ -302,8 +315,11 @@ def same(a: JSON, b: JSON) -> bool:
     """Strict JSON equality: values that serialise differently are different.
 
     Unlike `==`, `true` is not `1`, `1` is not `1.0` and `0.0` is not `-0.0`. A loop over
-    a stack, not recursion: a value nested 10,000 deep compares like any other.
+    a stack, not recursion: a value nested 10,000 deep compares like any other. Equal
+    values (the usual case, and the costly one) are first compared at C speed.
     """
+    if _same_encoding(a, b):
+        return True
     stack: list[tuple[JSON, JSON]] = [(a, b)]
     while stack:
         x, y = stack.pop()
@@ -323,3 +339,16 @@ def same(a: JSON, b: JSON) -> bool:
         elif x != y:
             return False
     return True
+
+
+def _same_encoding(a: object, b: object) -> bool:
+    """`a == b` and both encode to the same bytes with orjson, which writes `true`, `1`,
+    `1.0` and `-0.0` apart; False when orjson is missing or cannot tell (nesting over its
+    254 levels, an integer over 64 bits, keys in another order: the loop decides)."""
+    fast = fast_json()
+    if fast is None:
+        return False
+    try:
+        return bool(a == b) and fast.dumps(a) == fast.dumps(b)
+    except Exception:
+        return False

@@ -157,7 +157,9 @@ class Session:
 
         Only for data fresh from a JSON parser that the caller hands over for good: a
         session file's document makes its one Session this way (`SessionFile.live_session`)
-        and never writes the dict itself again. Anything else goes through `from_dict`.
+        and never writes the dict itself again; the server hands over a copy of a request's
+        session's top level, and only reads the values it shares with it. Anything else
+        goes through `from_dict`.
         """
         session = cls()
         session._data = data
@@ -268,8 +270,11 @@ class Session:
         self._data.clear()
 
     def replace_all(self, data: Mapping[str, Any]) -> None:
-        """Make the session hold exactly `data` (validated first; all or nothing)."""
-        converted = {self._check_key(k): to_json(v, k) for k, v in data.items()}
+        """Make the session hold exactly `data` (validated first; all or nothing).
+
+        A value the same as the one stored (a function returning `session.to_dict()`) is
+        kept as it is: neither converted again nor, later, diffed."""
+        converted = {self._check_key(k): self._kept_or_converted(k, v) for k, v in data.items()}
         self.clear()
         for key, value in converted.items():
             self._touch(key)
@@ -324,6 +329,12 @@ class Session:
         if not isinstance(key, str):
             raise TypeError(f"session keys must be strings, not {type(key).__name__} ({key!r})")
         return key
+
+    def _kept_or_converted(self, key: str, value: Any) -> JSON:
+        stored = self._data.get(key, MISSING)
+        if not isinstance(stored, _Missing) and same(value, stored):
+            return stored
+        return to_json(value, key)
 
     def _note_order(self) -> None:
         order: list[str] | None = None

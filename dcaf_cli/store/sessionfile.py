@@ -14,7 +14,6 @@ friendlier messages and for documents nested deeper than pydantic_core's 200 lev
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
@@ -26,6 +25,7 @@ import pydantic_core
 
 from dcaf_cli import settings
 from dcaf_cli.errors import SessionFileError
+from dcaf_cli.session.fastjson import fast_json
 from dcaf_cli.session.jsontext import dumps
 from dcaf_cli.session.text import kind, one_line
 
@@ -313,16 +313,6 @@ def encode_document(doc: SessionFile, meta: dict[str, Any], source: str) -> byte
     return _encode(_envelope(doc, meta), source)
 
 
-@functools.cache
-def _orjson() -> Any:
-    """orjson when it is installed (optional: `pip install orjson`), else None."""
-    try:
-        import orjson
-    except ImportError:
-        return None
-    return orjson
-
-
 def _envelope(doc: SessionFile, meta: dict[str, Any]) -> dict[str, Any]:
     # A shallow frame around the live data: serialising must not copy a 10 MB session.
     out = {
@@ -337,7 +327,7 @@ def _envelope(doc: SessionFile, meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _encode(envelope: dict[str, Any], source: str) -> bytes:
-    fast = _orjson()
+    fast = fast_json()
     if fast is not None:
         # The same bytes as pydantic_core's below, 3-6x sooner on a large session (plain
         # dicts and lists are pydantic_core's slow, type-inferring path); NaN is null too.
