@@ -3,7 +3,7 @@ answers and refuses as every other path does, over real HTTP (uvicorn on 127.0.0
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import anyio
@@ -56,13 +56,13 @@ def test_a_chunked_body_over_the_limit_is_a_413() -> None:
 
 def test_a_client_leaving_before_its_body_ends_is_a_400_and_frees_its_slot() -> None:
     app = create_app(load_agent("counter"))
-    scope = {
+    scope: dict[str, Any] = {
         "type": "http",
         "method": "POST",
         "path": "/api/chat",
         "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")],
     }
-    incoming = iter(
+    incoming: Iterator[dict[str, Any]] = iter(
         [
             {"type": "http.request", "body": b'{"messages": ', "more_body": True},
             {"type": "http.disconnect"},
@@ -70,11 +70,11 @@ def test_a_client_leaving_before_its_body_ends_is_a_400_and_frees_its_slot() -> 
     )
     sent: list[dict[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> MutableMapping[str, Any]:
         return next(incoming)
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
 
     anyio.run(app, scope, receive, send)
     assert sent[0]["status"] == 400

@@ -21,6 +21,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dcaf_cli.session.fastjson import fast_json
+
 # Line breaks to `str.splitlines()` (and so to many NDJSON readers) that JSON leaves raw.
 _SPLITLINES_ONLY = (
     (b"\xc2\x85", b"\\u0085"),
@@ -31,10 +33,36 @@ STOP_REASONS = {"error": "error", "paused": "tool_calls", "done": "end_turn"}
 
 
 def encode(value: object) -> bytes:
-    """Compact UTF-8 JSON with no character any line reader could split on."""
-    out = json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+    """Compact UTF-8 JSON with no character any line reader could split on.
+
+    orjson encodes when it is installed (several times sooner), for the plain JSON data it
+    knows; the stdlib encodes what orjson leaves to it (an integer over 64 bits, nesting
+    over 254 levels, a datetime, dataclass or subclass) or raises for what is not JSON
+    data. NaN and Infinity (a model's `1e999` argument echoed back) go out as null with
+    orjson, and raise without it."""
+    out = _fast_encode(value)
+    if out is None:
+        out = json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+    if out.isascii():  # the usual case: none of them, and a scan at C speed says so
+        return out
     for raw, escaped in _SPLITLINES_ONLY:
         out = out.replace(raw, escaped)
+    return out
+
+
+def _fast_encode(value: object) -> bytes | None:
+    fast = fast_json()
+    if fast is None:
+        return None
+    to_stdlib = (  # so that it raises for them, and the stdlib decides
+        fast.OPT_PASSTHROUGH_DATETIME
+        | fast.OPT_PASSTHROUGH_DATACLASS
+        | fast.OPT_PASSTHROUGH_SUBCLASS
+    )
+    try:
+        out: bytes = fast.dumps(value, option=to_stdlib)
+    except fast.JSONEncodeError:
+        return None
     return out
 
 

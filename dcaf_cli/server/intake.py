@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from dcaf_cli.protocol.approvals import Folded, fold
 from dcaf_cli.protocol.wire import ChatRequest, WireMessage, session_message
+from dcaf_cli.session.fastjson import fast_json
 from dcaf_cli.session.session import Session
 from dcaf_cli.session.text import kind, validation_problems
 
@@ -70,8 +71,8 @@ async def read_limited(
 
 
 def parse_chat(value: Any, text_chars: int) -> ChatInput:
-    """Validate a parsed body as a chat request (422 names the first bad field); no
-    message's content may be longer than `text_chars`."""
+    """Validate a body parsed by `jsonbody.parse_json` as a chat request (422 names the
+    first bad field); no message's content may be longer than `text_chars`."""
     if not isinstance(value, dict):
         raise HTTPProblem(
             422, f"the request body must be a JSON object with `messages`, not {kind(value)}"
@@ -99,10 +100,7 @@ def parse_chat(value: Any, text_chars: int) -> ChatInput:
         )
     carrier = session_message(request.messages)
     session = carrier.data.session or {} if carrier is not None else {}
-    try:
-        live = Session.from_dict(session)  # values a Session cannot hold are refused here
-    except (TypeError, ValueError) as exc:
-        raise HTTPProblem(422, f"bad request: data.session: {exc}") from None
+    live = live_session(session)
     extra: Mapping[str, Any] = carrier.data.model_extra or {} if carrier is not None else {}
     return ChatInput(
         request.messages,
@@ -112,3 +110,25 @@ def parse_chat(value: Any, text_chars: int) -> ChatInput:
         folded,
         extra.get("session_signature"),
     )
+
+
+def live_session(session: dict[str, Any]) -> Session:
+    """The Session a turn runs on, from a session fresh from `parse_json` (so JSON data).
+
+    Copying and checking it value by value (`Session.from_dict`) costs several times
+    what parsing it did. When orjson can encode it, it nests at most 254 levels and holds
+    nothing a Session cannot, so the Session takes a copy of its top level only (a Session
+    never changes a stored value in place: it replaces it). Else the full check runs, and
+    refuses what a Session cannot hold (422)."""
+    fast = fast_json()
+    if fast is not None:
+        try:
+            fast.dumps(session)
+        except fast.JSONEncodeError:
+            pass
+        else:
+            return Session.adopt(dict(session))
+    try:
+        return Session.from_dict(session)
+    except (TypeError, ValueError) as exc:
+        raise HTTPProblem(422, f"bad request: data.session: {exc}") from None

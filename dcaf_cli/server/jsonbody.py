@@ -1,12 +1,14 @@
 """A request body to JSON data within `Limits`, or a 4xx naming what is wrong.
 
-The checks run in order of cost, and those that bound memory run before `json.loads`
-builds a single object: the body must be UTF-8 (so no surrogate can come in as raw
-bytes), hold at most `limits.values` JSON values (counted on the text: `[`, `{` and `,`
-outside strings), and then parse strictly (no NaN, no number that overflows to
-infinity). After parsing, no string may hold a lone surrogate (`"\\ud800"` is valid JSON
-but not Unicode, and could never be encoded back), and the body outside its sessions may
-nest at most `limits.depth` levels (`Session.from_dict` bounds the sessions).
+The checks run in order of cost, and those that bound memory run before a single object
+is built: the body may hold at most `limits.values` JSON values (counted on the bytes:
+`[`, `{` and `,` outside strings). Then it is parsed strictly: UTF-8 (so no surrogate can
+come in as raw bytes), no NaN, no number that overflows to infinity, and no string (or
+key) holding a lone surrogate (`"\\ud800"` is valid JSON but not Unicode, and could never
+be encoded back). orjson parses when it is installed, and refuses all of these itself;
+the stdlib parser runs when it is not, or when orjson refuses, to say exactly why. Last,
+the body outside its sessions may nest at most `limits.depth` levels (the sessions are
+bounded where they become a `Session`: see `intake`).
 """
 
 from __future__ import annotations
@@ -18,24 +20,53 @@ from typing import Any
 
 from dcaf_cli.server.intake import HTTPProblem
 from dcaf_cli.server.limits import Limits
+from dcaf_cli.session.fastjson import fast_json
 from dcaf_cli.session.jsonvalue import unencodable
 from dcaf_cli.session.keypath import format_key_path
 
 # A JSON string, unrolled so the regex engine never backtracks into it: linear time.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def parse_json(body: bytes, limits: Limits) -> Any:
     if not body.strip():
         raise HTTPProblem(400, "the request body is empty; send a JSON object with `messages`")
+    _check_size(body, limits.values)
+    value = _fast_parse(body)
+    if value is _UNPARSED:
+        value = _parse(body)
+    if _depth(_without_sessions(value), limits.depth) > limits.depth:
+        raise HTTPProblem(400, f"the request body is nested deeper than {limits.depth} levels")
+    return value
+
+
+_UNPARSED = object()
+# orjson reads an integer over 64 bits as a float: a run of 19 digits goes to the stdlib.
+_DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_NUMBER = b"0" * 19
+
+
+def _fast_parse(body: bytes) -> Any:
+    """The body parsed by orjson, which is as strict as the checks of `_parse` (UTF-8, no
+    lone surrogate, no NaN or infinite number); `_UNPARSED` when it is not installed, may
+    not read a number as the stdlib would, or refuses the body (`_parse` then says why)."""
+    fast = fast_json()
+    if fast is None or _LONG_NUMBER in body.translate(_DIGITS_TO_ZERO):
+        return _UNPARSED
+    try:
+        return fast.loads(body)
+    except fast.JSONDecodeError:
+        return _UNPARSED
+
+
+def _parse(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise HTTPProblem(
             400, f"the request body is not UTF-8 (byte {exc.start}); send UTF-8 JSON"
         ) from None
-    _check_size(text, limits.values)
     try:
         value = json.loads(text, parse_constant=_no_constants, parse_float=_finite)
     except RecursionError:
@@ -44,20 +75,18 @@ def parse_json(body: bytes, limits: Limits) -> Any:
         raise HTTPProblem(400, f"the request body is not valid JSON: {exc}") from None
     if _SURROGATE_ESCAPE.search(text):  # else no string can hold one: skip the walk
         _check_text(value)
-    if _depth(_without_sessions(value), limits.depth) > limits.depth:
-        raise HTTPProblem(400, f"the request body is nested deeper than {limits.depth} levels")
     return value
 
 
-def _check_size(text: str, limit: int) -> None:
+def _check_size(body: bytes, limit: int) -> None:
     """400 when the body holds more than `limit` JSON values. Counting every `[`, `{` and
     `,` over-counts (some are inside strings) and costs ~15 ms per MB; only when that
     count is over the limit are the strings taken out to count exactly."""
-    count = text.count("[") + text.count("{") + text.count(",")
+    count = body.count(b"[") + body.count(b"{") + body.count(b",")
     if count <= limit:
         return
-    outside = _STRING.sub("", text)
-    count = outside.count("[") + outside.count("{") + outside.count(",")
+    outside = _STRING.sub(b"", body)
+    count = outside.count(b"[") + outside.count(b"{") + outside.count(b",")
     if count > limit:
         raise HTTPProblem(
             400,

@@ -179,7 +179,8 @@ class ChatService:
         )
 
     def _message(self, chat: ChatInput, response: AgentResponse) -> dict[str, Any]:
-        session = response.session
+        # The turn is over: its session is encoded as it is, not copied first.
+        session = response.live_session.data_view()
         session_digest = digest(session) if response.pending_tool_calls else ""
         for call in response.pending_tool_calls:
             proposal = Proposal(call.id, call.name, call.reason, call.input, session_digest)
