@@ -3,7 +3,10 @@ answers and refuses as every other path does, over real HTTP (uvicorn on 127.0.0
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+import threading
+import time
+from collections.abc import Callable, Iterator, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
@@ -12,8 +15,10 @@ import pytest
 from fakes.chat_client import chat, isolate, user
 from fakes.live_server import JSON_HEADERS, LiveServer
 
+from dcaf_cli.runtime.agent import FunctionAgent
 from dcaf_cli.runtime.loader import load_agent
 from dcaf_cli.server import create_app
+from dcaf_cli.server.limits import Limits
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +92,38 @@ def test_the_openapi_document_lists_the_chat_paths() -> None:
     for path in ("/api/chat", "/api/sendMessage"):
         assert "requestBody" not in document["paths"][path]["post"]  # the body is checked by hand
         assert "data.session" in document["paths"][path]["post"]["description"]
+
+
+def test_requests_beyond_the_concurrent_limit_wait_for_a_slot() -> None:
+    release = threading.Event()
+    seen: list[str] = []
+
+    def agent(messages: list[Any], context: dict[str, Any]) -> str:
+        seen.append(messages[-1]["content"])
+        if len(seen) == 1:
+            release.wait(30)  # the first turn (on a thread) holds the only slot
+        return "done"
+
+    app = create_app(FunctionAgent(agent), limits=Limits(concurrent=1))
+    slots = app.state.service.slots
+    with LiveServer(app) as server, ThreadPoolExecutor(2) as pool:
+        first = pool.submit(post_chat, server.url, "first")
+        until(lambda: seen == ["first"])
+        second = pool.submit(post_chat, server.url, "second")
+        until(lambda: slots.statistics().tasks_waiting == 1)
+        assert seen == ["first"]  # the second waits for the slot, not yet running
+        release.set()
+        assert first.result(timeout=30) == second.result(timeout=30) == 200
+    assert seen == ["first", "second"]
+
+
+def post_chat(url: str, content: str) -> int:
+    with client(url) as http:
+        return http.post("/api/chat", json={"messages": [user(content)]}).status_code
+
+
+def until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30  # generous: only a failure waits this long
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)

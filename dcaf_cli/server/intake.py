@@ -8,11 +8,11 @@ any agent code runs.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 from pydantic import ValidationError
 
 from dcaf_cli.protocol.approvals import Folded, fold
@@ -60,13 +60,16 @@ async def read_limited(
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_big
     body = bytearray()
-    with anyio.move_on_after(seconds) as timer:
-        async for chunk in chunks:
-            body += chunk
-            if len(body) > limit:
-                raise too_big
-    if timer.cancelled_caught:
-        raise HTTPProblem(408, f"the request body did not arrive within {seconds:g} seconds")
+    try:
+        async with asyncio.timeout(seconds):  # the server runs on asyncio (uvicorn)
+            async for chunk in chunks:
+                body += chunk
+                if len(body) > limit:
+                    raise too_big
+    except TimeoutError:
+        raise HTTPProblem(
+            408, f"the request body did not arrive within {seconds:g} seconds"
+        ) from None
     return bytes(body)
 
 

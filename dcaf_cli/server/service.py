@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import anyio
 import anyio.to_thread
 
 from dcaf_cli.protocol.events import encode
@@ -89,9 +90,12 @@ class ChatService:
         Parsing and checking take one of `slots`. With `hold`, a request that passes keeps
         it: the caller releases it when the turn has ended."""
         limits = self.limits
-        async with self.reading:
+        await take(self.reading)
+        try:
             raw = await read_limited(body, content_length, limits.body_bytes, limits.body_seconds)
-        await self.slots.acquire()
+        finally:
+            self.reading.release()
+        await take(self.slots)
         try:
             chat = await self._check(raw)
         except BaseException:
@@ -196,6 +200,15 @@ class ChatService:
         signature = self.signer.sign_session(data["session"])
         if signature is not None:
             data["session_signature"] = signature
+
+
+async def take(semaphore: anyio.Semaphore) -> None:
+    """Acquire `semaphore`, without a trip through the event loop when it is free (anyio's
+    `acquire` always makes one); a release hands it to a waiter first, so none is passed."""
+    try:
+        semaphore.acquire_nowait()
+    except anyio.WouldBlock:
+        await semaphore.acquire()
 
 
 def _meta(chat: ChatInput) -> dict[str, Any]:
