@@ -24,6 +24,7 @@ list) is one request per line: a call for each line that names a tool.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from typing import Any
@@ -62,13 +63,24 @@ def _norm(word: str) -> str:
     return word
 
 
-def _vocabulary(spec: ToolSpec) -> set[str]:
-    words = set(re.split(r"[_\W]+", spec.name.lower()))
-    words |= {_norm(w) for w in re.findall(r"[^\W\d_]+", spec.description)}
-    for pname, prop in spec.parameters.get("properties", {}).items():
+def _vocabulary(spec: ToolSpec) -> frozenset[str]:
+    """The words that name a tool: from its name, description, parameters and their
+    choices (remembered: a model call asks for every tool's, every turn)."""
+    properties = spec.parameters.get("properties", {})
+    choices = tuple((p, tuple(str(c) for c in v.get("enum", []))) for p, v in properties.items())
+    return _words_of(spec.name, spec.description, choices)
+
+
+@functools.lru_cache(maxsize=1024)
+def _words_of(
+    name: str, description: str, choices: tuple[tuple[str, tuple[str, ...]], ...]
+) -> frozenset[str]:
+    words = set(re.split(r"[_\W]+", name.lower()))
+    words |= {_norm(w) for w in re.findall(r"[^\W\d_]+", description)}
+    for pname, enum in choices:
         words |= set(re.split(r"[_\W]+", pname.lower()))
-        words |= {_norm(str(c)) for c in prop.get("enum", [])}
-    return {_norm(w) for w in words if w} - STOPWORDS
+        words |= {_norm(c) for c in enum}
+    return frozenset({_norm(w) for w in words if w} - STOPWORDS)
 
 
 class OfflineModel:
