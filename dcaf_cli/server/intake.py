@@ -56,21 +56,26 @@ async def read_limited(
 ) -> bytes:
     """The whole body; 413 as soon as it is known to be longer than `limit`, 408 when it
     takes longer than `seconds` to arrive (a client trickling bytes holds no worker)."""
-    too_big = HTTPProblem(413, f"the request body is larger than {limit} bytes")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_big
-    body = bytearray()
+        raise _too_big(limit)
+    parts: list[bytes] = []
+    size = 0
     try:
         async with asyncio.timeout(seconds):  # the server runs on asyncio (uvicorn)
             async for chunk in chunks:
-                body += chunk
-                if len(body) > limit:
-                    raise too_big
+                parts.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    raise _too_big(limit)
     except TimeoutError:
         raise HTTPProblem(
             408, f"the request body did not arrive within {seconds:g} seconds"
         ) from None
-    return bytes(body)
+    return parts[0] if len(parts) == 1 else b"".join(parts)  # usually one: no copy
+
+
+def _too_big(limit: int) -> HTTPProblem:
+    return HTTPProblem(413, f"the request body is larger than {limit} bytes")
 
 
 def parse_chat(value: Any, text_chars: int) -> ChatInput:
