@@ -4,6 +4,7 @@ worker thread once one of them blocked the loop (see dcaf_cli/server/turns.py)."
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from typing import Any
@@ -99,6 +100,24 @@ def test_a_turn_computing_for_long_blocks_the_loop() -> None:
     spins, blocked = asyncio.run(main())
     assert spins > 0
     assert blocked is True
+
+
+def test_collecting_garbage_is_not_the_turns_blocking() -> None:
+    garbage = [{"n": [i]} for i in range(150_000)]  # containers for the collector to walk
+
+    async def turn() -> float:
+        start = time.perf_counter()
+        gc.collect()
+        return time.perf_counter() - start
+
+    async def main() -> tuple[float, bool]:
+        timed = Timed(turn())
+        return await timed, timed.blocked
+
+    took, blocked = asyncio.run(main())
+    assert len(garbage) == 150_000
+    assert took > turns.QUICK_SECONDS  # long enough to count, had it been the turn's work
+    assert blocked is False
 
 
 def test_errors_and_cancellation_reach_the_turn_on_the_loop() -> None:

@@ -7,8 +7,9 @@ a thread and back costs more than a small turn itself, and under load the thread
 contend with the loop for the GIL, which shows in every request's latency. So
 `TurnPlace` runs an agent's turns on the loop for as long as none of them blocks it:
 each stretch of a turn between two awaits is timed, and one that held the loop for more
-than `QUICK_SECONDS` while waiting in the kernel (a blocking call) or computing sends the
-agent's later turns to threads. It tries the loop again after `PROBE_GAP` turns, then 4x
+than `QUICK_SECONDS` while waiting in the kernel (a blocking call) or computing (but not
+collecting garbage, which a thread would not have spared the loop) sends the agent's
+later turns to threads. It tries the loop again after `PROBE_GAP` turns, then 4x
 as many, and gives up after `PROBES` tries: an agent that blocks stalls the loop at most
 that many times in a worker's life, each time for one turn.
 
@@ -23,6 +24,7 @@ thread to its end (so its session transaction ends cleanly); its caller stops wa
 from __future__ import annotations
 
 import asyncio
+import gc
 import resource
 import threading
 import time
@@ -105,23 +107,46 @@ class Timed(Generic[T]):
                 sent, error = None, exc
 
 
-def _blocked(before: tuple[float, float, int], after: tuple[float, float, int]) -> bool:
+Clocks = tuple[float, float, int, float]
+
+
+def _blocked(before: Clocks, after: Clocks) -> bool:
     if after[0] - before[0] <= QUICK_SECONDS:
         return False
-    return after[1] - before[1] > QUICK_SECONDS or after[2] != before[2]
+    computing = after[1] - before[1] - (after[3] - before[3])
+    return computing > QUICK_SECONDS or after[2] != before[2]
 
 
-def _clocks() -> tuple[float, float, int]:
-    """Wall time, this thread's CPU time, and how often it waited in the kernel (one
-    system call: `time.thread_time` alone costs ten times as much on some machines)."""
+def _clocks() -> Clocks:
+    """Wall time, this thread's CPU time, how often it waited in the kernel (one system
+    call: `time.thread_time` alone costs ten times as much on some machines), and the
+    time spent collecting garbage so far."""
     used = resource.getrusage(_THREAD)
-    return time.perf_counter(), used.ru_utime + used.ru_stime, used.ru_nvcsw
+    return time.perf_counter(), used.ru_utime + used.ru_stime, used.ru_nvcsw, _gc.seconds
 
 
 if not hasattr(resource, "RUSAGE_THREAD"):  # pragma: no cover - not Linux
 
-    def _clocks() -> tuple[float, float, int]:  # every slow stretch counts as blocking
-        return time.perf_counter(), time.thread_time(), time.perf_counter_ns()
+    def _clocks() -> Clocks:  # every slow stretch counts as blocking
+        return time.perf_counter(), time.thread_time(), time.perf_counter_ns(), _gc.seconds
+
+
+class _GarbageTime:
+    """The time the process has spent collecting garbage (a `gc` callback)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._start
+
+
+_gc = _GarbageTime()
+gc.callbacks.append(_gc)
 
 
 async def in_thread(make: Turn[T]) -> T:
