@@ -154,9 +154,11 @@ class OfflineModel:
         # Most shared words wins; among equals, the call missing fewest required arguments
         # ("what's in my cart" is view_cart, not an empty add_to_cart); then list order.
         best: tuple[int, int, int, ToolSpec, dict[str, Any]] | None = None
+        scores = [len(wanted & _vocabulary(spec)) for spec in tools]
+        top = max(scores, default=0)
         for index, spec in enumerate(tools):
-            score = len(wanted & _vocabulary(spec))
-            if not score:
+            score = scores[index]
+            if not score or score < top:  # only the best scores can win: fill only theirs
                 continue
             arguments = fill_arguments(spec, list(words))
             missing = sum(r not in arguments for r in spec.parameters.get("required", []))
