@@ -33,7 +33,7 @@ STOP_REASONS = {"error": "error", "paused": "tool_calls", "done": "end_turn"}
 
 
 def encode(value: object) -> bytes:
-    """Compact UTF-8 JSON with no character any line reader could split on.
+    """Compact UTF-8 JSON (no spaces) with no character any line reader could split on.
 
     orjson encodes when it is installed (several times sooner), for the plain JSON data it
     knows; the stdlib encodes what orjson leaves to it (an integer over 64 bits, nesting
@@ -42,12 +42,15 @@ def encode(value: object) -> bytes:
     orjson, and raise without it."""
     out = _fast_encode(value)
     if out is None:
-        out = json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+        out = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=_COMPACT).encode()
     if out.isascii():  # the usual case: none of them, and a scan at C speed says so
         return out
     for raw, escaped in _SPLITLINES_ONLY:
         out = out.replace(raw, escaped)
     return out
+
+
+_COMPACT = (",", ":")  # as orjson writes it: the same bytes with it or without
 
 
 def _fast_encode(value: object) -> bytes | None:
