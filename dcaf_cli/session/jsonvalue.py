@@ -52,6 +52,14 @@ def scrub_text(value: Any) -> tuple[Any, bool]:
     """`value` (JSON data) with every lone surrogate replaced by U+FFFD, and whether any
     was: for records of what a model or server said, which must stay saveable. Session
     data never needs it (`to_json` refuses such text, naming the key)."""
+    fast = fast_json()
+    if fast is not None:  # it refuses lone surrogates: what it encodes holds none
+        try:
+            fast.dumps(value)
+        except fast.JSONEncodeError:
+            pass  # a surrogate, or what only the writer below can tell
+        else:
+            return value, False
     from dcaf_cli.session.jsontext import dumps  # (it is not needed to read a file)
 
     try:
