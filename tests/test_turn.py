@@ -457,3 +457,19 @@ def test_two_pending_calls_one_approved_one_rejected(tmp_path: Path) -> None:
         ({"amount": 5}, None),
         ({"amount": 7}, "rejected: too much"),
     ]
+
+
+@pytest.mark.parametrize("diff", [True, False])
+def test_a_turn_lists_its_session_changes_unless_told_not_to(diff: bool) -> None:
+    from dcaf_cli.runtime.agent import FunctionAgent
+    from dcaf_cli.runtime.loader import load_agent
+    from dcaf_cli.runtime.turn import TurnOptions
+
+    options = TurnOptions(diff=diff)
+    message = [{"role": "user", "content": "add 1 gadget"}]
+    for agent in (load_agent("shop"), FunctionAgent(lambda m, c, s: s.set("n", 1) or "ok")):
+        session = Session({"cart": []})
+        response = run_sync(agent.arun(message, session=session, options=options))
+        assert response.error is None
+        assert session.to_dict() != {"cart": []}  # the change is kept either way
+        assert bool(response.changes) is diff

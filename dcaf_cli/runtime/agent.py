@@ -265,7 +265,7 @@ class FunctionAgent(_LocalAgent):
                 result = await result
             return self._response(result, live)
 
-        return await recorded(live, call)
+        return await recorded(live, call, diff=options.diff if options is not None else True)
 
     def _response(self, result: object, live: Session) -> AgentResponse:
         if isinstance(result, str):

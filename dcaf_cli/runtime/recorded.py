@@ -16,15 +16,17 @@ from dcaf_cli.session.session import Session
 from dcaf_cli.session.text import exception_line
 
 
-async def recorded(session: Session, step: Callable[[], Awaitable[AgentResponse]]) -> AgentResponse:
+async def recorded(
+    session: Session, step: Callable[[], Awaitable[AgentResponse]], *, diff: bool = True
+) -> AgentResponse:
     """Run `step`, keeping its changes to `session` only if it succeeds.
 
     On success the changes are kept and put on the response. If the step raises, or
     answers with an error, the session is exactly as before and the response says what
     went wrong in one line; so does a `sys.exit` in agent code. A cancellation (Ctrl-C)
-    rolls back too, and propagates.
+    rolls back too, and propagates. Without `diff`, the changes are kept but not listed.
     """
-    with Recorder(session) as recorder:
+    with Recorder(session, diff=diff) as recorder:
         try:
             response = await step()
         except Exception as exc:

@@ -54,6 +54,7 @@ class TurnOptions:
     max_rounds: int = 10
     allow_edits: bool = True  # may a decision change a call's arguments? (not over HTTP)
     always_approve: frozenset[str] = frozenset()  # tools the user approved for good
+    diff: bool = True  # list the session's changes (`AgentResponse.changes`)? not over HTTP
 
 
 @dataclass(slots=True)
@@ -90,7 +91,7 @@ class Turn:
                 response.blocked = True
                 return response
 
-        response = await recorded(self.session, blockable)
+        response = await recorded(self.session, blockable, diff=self.options.diff)
         response.usage = dict(self.usage)
         return response
 

@@ -73,8 +73,8 @@ class ChatService:
         self.slots = anyio.Semaphore(limits.concurrent)
         self.reading = anyio.Semaphore(limits.concurrent * 8)
         self.options = TurnOptions(
-            max_rounds=int(getattr(agent, "max_rounds", 10)), allow_edits=False
-        )
+            max_rounds=int(getattr(agent, "max_rounds", 10)), allow_edits=False, diff=False
+        )  # the reply carries the session, not its diff: none is computed
         self._descriptions = input_descriptions(agent.tools)
         self.place = TurnPlace()  # on the loop while turns are quick, else on threads
 

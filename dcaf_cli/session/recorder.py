@@ -25,10 +25,11 @@ from dcaf_cli.session.session import Session, Transaction
 class Recorder:
     """One recorded transaction on `session`, begun when the recorder is made."""
 
-    __slots__ = ("_outermost", "_tx", "changes")
+    __slots__ = ("_diffs", "_tx", "changes")
 
-    def __init__(self, session: Session) -> None:
-        self._outermost = not any(frame.recorded for frame in session._frames)
+    def __init__(self, session: Session, *, diff: bool = True) -> None:
+        # The outermost recorder diffs (see above), unless its caller needs no diff.
+        self._diffs = diff and not any(frame.recorded for frame in session._frames)
         self._tx = session.transaction()
         self._tx.recorded = True
         self.changes: list[Change] = []
@@ -40,7 +41,7 @@ class Recorder:
     def commit(self) -> list[Change]:
         """Keep the changes; return them (empty for a recorder nested in another)."""
         if self._tx.is_open:
-            self.changes = changes_of(self._tx) if self._outermost else []
+            self.changes = changes_of(self._tx) if self._diffs else []
             self._tx.commit()
         return self.changes
 
