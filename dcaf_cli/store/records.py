@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from dcaf_cli.session.jsonvalue import JSON, copy_json
+from dcaf_cli.session.jsonvalue import JSON, copy_json, same
 from dcaf_cli.store.sessionfile import SessionFile, TurnRecord
 
 CALLS, REPLY = "tool_calls", "reply"
@@ -82,7 +82,7 @@ def points_at(
     last = messages[-1]
     data = last.get("data")
     held = data.get("executed_tool_calls") if isinstance(data, dict) else None
-    return last.get("content") == reply and (held or []) == calls
+    return last.get("content") == reply and same(held or [], calls)  # type: ignore[arg-type]
 
 
 def _content(
