@@ -59,6 +59,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     from dcaf_cli import settings
     from dcaf_cli.cli.app import app
     from dcaf_cli.cli.coercion import install as install_plain_coercion
+    from dcaf_cli.cli.metavars import install as install_click_metavars
     from dcaf_cli.cli.params import HELP_OPTIONS
     from dcaf_cli.cli.state import RunState
 
@@ -67,6 +68,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     state = RunState()
     command = typer.main.get_command(app)
     install_plain_coercion(command, HELP_OPTIONS)
+    install_click_metavars(command)
     try:
         state.debug = settings.debug()
         result = command.main(args=args, prog_name="dcaf", standalone_mode=False, obj=state)

@@ -2,9 +2,9 @@
 
 Typer 0.2x converts every parameter's value with a pydantic `TypeAdapter` it builds as the
 command runs: importing pydantic and building a path adapter is about a quarter of what
-`dcaf session show` costs. dcaf's parameters are plain (text, whole numbers, paths without
-checks, choices, repeated text), so `install` gives those a converter of its own and
-leaves any other to Typer. It uses Typer's internals (`_TyperParameter._runtime_param`,
+`dcaf session show` costs. dcaf's parameters are plain (text, whole numbers, in a range or
+not, paths without checks, choices, repeated text), so `install` gives those a converter of
+its own and leaves any other to Typer. It uses Typer's internals (`_TyperParameter._runtime_param`,
 `typer._coercion.RuntimeParam`); with a Typer that lacks them, nothing changes but speed.
 """
 
@@ -61,7 +61,7 @@ def _converter(annotation: Any, info: ParameterInfo) -> Any:
     if not isinstance(info, ArgumentInfo | OptionInfo) or info.parser is not None:
         return None
     if info.min is not None or info.max is not None:
-        return None
+        return _bounded(info.min, info.max) if annotation is int and not info.clamp else None
     if annotation is str:
         return str
     if annotation is bool:
@@ -102,6 +102,25 @@ def _whole_number(value: Any) -> int:
         return int(str(value).strip())
     except ValueError:
         raise ValueError(f"{value!r} is not a whole number") from None
+
+
+def _bounded(low: float | None, high: float | None) -> Any:
+    """A whole number within `low`..`high`, said as Click says a range (`x>=1`)."""
+    span = (
+        f"{low}<=x<={high}"
+        if None not in (low, high)
+        else f"x>={low}"
+        if high is None
+        else f"x<={high}"
+    )
+
+    def convert(value: Any) -> int:
+        number = _whole_number(value)
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValueError(f"{number} is not in the range {span}")
+        return number
+
+    return convert
 
 
 def _choice(enum: type[Enum]) -> Any:

@@ -43,7 +43,7 @@ EXAMPLES = (
     "  dcaf run shop                                 # saved in the sessions folder\n\n"
     "  dcaf run -c                                   # continue the last session\n\n"
     "  dcaf run --resume                             # pick a session to continue\n\n"
-    "  dcaf run shop --session sessions/shop.json\n\n"
+    "  dcaf run shop --session cart.json             # created if missing, saved each turn\n\n"
     "  dcaf run dcaf_cli.examples.deploy -m 'start a deployment to staging' --json\n\n"
     "  dcaf run shop --model openai:gpt-4o-mini --session cart.json\n\n"
     "  echo 'add 2 widgets' | dcaf run shop --session cart.json\n\n"

@@ -27,8 +27,8 @@ session_app = typer.Typer(
     "  dcaf session ls                                # the saved sessions, most recent first\n\n"
     "  dcaf session show sessions/shop.json\n\n"
     "  dcaf session log sessions/shop.json\n\n"
-    "  dcaf session set sessions/shop.json cart[0].quantity 3\n\n"
-    "  dcaf session undo sessions/shop.json\n\n"
+    "  dcaf session set cart.json cart[0].quantity 3\n\n"
+    "  dcaf session undo cart.json\n\n"
     'Paths into the data: cart[0].item or cart.0.item; quote odd keys as prefs["a.b"].',
     no_args_is_help=True,
     rich_markup_mode="markdown",

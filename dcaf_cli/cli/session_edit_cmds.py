@@ -149,8 +149,8 @@ def undo(
 
 @commands.command(
     epilog="Examples:\n\n"
-    "  dcaf session new sessions/demo.json\n\n"
-    "  dcaf session new sessions/demo.json --from payload.json   # a HelpDesk data.session",
+    "  dcaf session new demo.json\n\n"
+    "  dcaf session new demo.json --from payload.json   # a HelpDesk data.session",
 )
 def new(
     file: Annotated[
@@ -224,8 +224,8 @@ def approvals_cmd(
 
 @commands.command(
     epilog="Examples:\n\n"
-    "  dcaf session fork sessions/shop.json --at 1 try-gadgets.json\n\n"
-    "  dcaf session diff sessions/shop.json try-gadgets.json     # compare the two afterwards",
+    "  dcaf session fork cart.json --at 1 try-gadgets.json\n\n"
+    "  dcaf session diff cart.json try-gadgets.json     # compare the two afterwards",
 )
 def fork(
     file: FileArg,
