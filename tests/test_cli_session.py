@@ -89,10 +89,35 @@ def test_show_json_at_a_turn_rebuilds_the_session(
 
 def test_show_reads_a_bare_session_object(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     Path("bare.json").write_text('{"n": 1}')
-    out = ok(invoke(capsys, "session", "show", "bare.json"))
-    assert "holds bare session data" in out
+    out = invoke(capsys, "session", "show", "bare.json").out
     assert "n: 1" in out
     assert Path("bare.json").read_text() == '{"n": 1}'  # reading never rewrites
+
+
+BARE_NOTE = (
+    "dcaf: note: bare.json holds bare session data, not the dcaf format; saving it writes "
+    "the full format (session, messages, turns, meta)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["session", "show", "bare.json"],
+        ["session", "validate", "bare.json"],
+        ["session", "set", "bare.json", "m", "2"],
+        ["session", "delete", "bare.json", "n"],
+        ["run", "shop", "--session", "bare.json", "-m", "/view_cart"],
+    ],
+)
+def test_a_bare_file_is_noted_once_in_the_same_words_everywhere(
+    capsys: pytest.CaptureFixture[str], work: Path, args: list[str]
+) -> None:
+    Path("bare.json").write_text('{"n": 1}')
+    result = invoke(capsys, *args)
+    assert result.code == 0, result
+    assert result.err == BARE_NOTE
+    assert "bare session data" not in result.out
 
 
 @pytest.mark.parametrize(
@@ -240,7 +265,7 @@ def test_validate_exit_codes(capsys: pytest.CaptureFixture[str], work: Path) -> 
     clean = invoke(capsys, "session", "validate", "clean.json")
     assert clean.code == 0
     assert "clean.json: valid" in clean.out
-    assert "note:" in clean.out
+    assert clean.err.startswith("dcaf: note: clean.json holds bare session data")
     warned = invoke(capsys, "session", "validate", "shop.json")
     assert warned.code == 1, warned
     assert "warning: session: profile.api_key looks like a secret" in warned.out

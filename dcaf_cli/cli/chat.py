@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from dcaf_cli import settings as dcaf_settings
-from dcaf_cli.cli.console import make_console
+from dcaf_cli.cli.console import make_console, print_note
 from dcaf_cli.cli.context import META_KEY, merged_context
 from dcaf_cli.cli.session_choice import Picker, chosen_file
 from dcaf_cli.conversation import Conversation
@@ -184,9 +184,9 @@ def start_chat(settings: ChatSettings) -> ExitStatus:
         pick = pick_session
     conversation = open_conversation(settings, pick)
     for note in agent_notes(conversation.agent, conversation.doc.meta.get("agent", "")):
-        Console(stderr=True).print(
-            f"dcaf: note: {note}", markup=False, highlight=False, soft_wrap=True
-        )
+        print_note(note)
+    if conversation.doc.notice and not settings.interactive:  # the REPL's banner says it
+        print_note(conversation.doc.notice)
     try:
         if settings.interactive:
             return _interactive(conversation, settings)
@@ -208,12 +208,7 @@ def _interactive(conversation: Conversation, settings: ChatSettings) -> ExitStat
     from dcaf_cli.repl.prompt_history import prompt_history
     from dcaf_cli.settings import history_file
 
-    err = Console(stderr=True)
-
-    def note(text: str) -> None:
-        err.print(f"dcaf: note: {text}", markup=False, highlight=False, soft_wrap=True)
-
-    prompt = make_prompt_session(history=prompt_history(history_file(), note))
+    prompt = make_prompt_session(history=prompt_history(history_file(), print_note))
     repl = Repl(
         conversation, prompt, Console(), reveal=settings.reveal, debug=settings.debug,
         sessions=session_source(settings),

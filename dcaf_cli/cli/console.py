@@ -55,6 +55,16 @@ class _Unpadded:
         return self.stream.fileno()
 
 
+def print_note(text: str) -> None:
+    """A note on stderr, on one line, as errors are: `dcaf: note: ...`. Every command says
+    how it read a file (bare session data, an empty file) and what it ignores this way."""
+    from rich.text import Text
+
+    from dcaf_cli.render.text import literal
+
+    make_console(stderr=True).print(Text("dcaf: note: ") + literal(text), soft_wrap=True)
+
+
 def print_json(value: Any) -> None:
     """`value` as indented JSON on stdout, for `jq` and other programs."""
     sys.stdout.write(dumps(value, indent=2) + "\n")  # any depth, unlike json.dumps

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dcaf_cli.cli import library_cmds, session_edit_cmds
-from dcaf_cli.cli.console import make_console, print_json
+from dcaf_cli.cli.console import make_console, print_json, print_note
 from dcaf_cli.cli.params import HELP_OPTIONS, FileArg, RevealOpt
 
 if TYPE_CHECKING:
@@ -79,6 +79,8 @@ def show(
     from dcaf_cli.store.filestore import read_session_file
 
     doc = read_session_file(file)
+    if doc.notice:
+        print_note(doc.notice)
     data = _at_turn(doc, turn)
     if key is not None:
         from dcaf_cli.session.keypath import format_key_path, lookup
@@ -241,5 +243,7 @@ def validate(file: FileArg) -> None:
     from dcaf_cli.store.validation import validate_file
 
     result = validate_file(file)
+    if result.doc.notice:
+        print_note(result.doc.notice)
     make_console().print(render_validation(result, str(file)))
     raise typer.Exit({"valid": 0, "warnings": 1, "invalid": 2}[result.verdict])

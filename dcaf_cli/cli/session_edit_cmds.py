@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dcaf_cli.cli.console import make_console
+from dcaf_cli.cli.console import make_console, print_note
 from dcaf_cli.cli.params import FileArg
 from dcaf_cli.errors import UsageError
 
@@ -42,11 +42,11 @@ def stdin_is_terminal() -> bool:
 def _show(outcome: "EditOutcome", *, title: str | None = None) -> None:
     from dcaf_cli.render.diff import render_changes
     from dcaf_cli.render.text import literal
-    from dcaf_cli.render.turn import render_notice, render_saved, render_secrets_warning
+    from dcaf_cli.render.turn import render_saved, render_secrets_warning
 
     console = make_console()
     if outcome.notice:
-        make_console(stderr=True).print(render_notice(outcome.notice))
+        print_note(outcome.notice)
     if title:
         console.print(literal(title, "bold"))
     console.print(render_changes(outcome.changes, width=max(30, console.width - 30)))

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from dcaf_cli.cli.console import make_console, print_json
+from dcaf_cli.cli.console import make_console, print_json, print_note
 
 EXAMPLES = (
     "Examples:\n\n"
@@ -57,7 +57,7 @@ def tools(
     spec = agent or DEFAULT_AGENT
     loaded = load_agent(spec)
     for note in agent_notes(loaded, spec):
-        typer.echo(f"dcaf: note: {note}", err=True)
+        print_note(note)
     if mcp:
         import copy
 

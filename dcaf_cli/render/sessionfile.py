@@ -30,8 +30,6 @@ def file_facts(doc: SessionFile, source: str, *, turn: int | None = None) -> lis
     facts += [(name, str(doc.meta.get(name) or "-")) for name in ("agent", "model")]
     if standing(doc):  # consent must be visible: these tools run without asking
         facts.append(("approved always", ", ".join(standing(doc))))
-    if doc.notice:  # a bare session object, or an empty file
-        facts.append(("note", doc.notice))
     if turn is not None:
         facts.append(("shown", f"the session after turn {turn}" if turn else "before turn 1"))
     return facts

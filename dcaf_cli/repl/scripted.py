@@ -78,8 +78,6 @@ def run_script(
 ) -> ExitStatus:
     """One turn per line; stops at the first turn that fails, with its exit status."""
     script = _Script(conversation, options, out, err)
-    if conversation.doc.notice:  # e.g. a bare session object, written back in full format
-        err.print(Text("dcaf: note: ") + literal(conversation.doc.notice), soft_wrap=True)
     for number, text in enumerate(lines, 1):
         if unencodable(text):
             script.error(

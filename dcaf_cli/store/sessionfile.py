@@ -223,8 +223,8 @@ def _from_value(value: Any, source: str) -> SessionFile:
         doc = new_session_file()
         doc.session = value
         doc.notice = (
-            f"{source} holds bare session data; it will be saved in the full dcaf format"
-            " (session, messages, turns, meta)"
+            f"{source} holds bare session data, not the dcaf format; saving it writes the"
+            " full format (session, messages, turns, meta)"
         )
         return doc
     _check_version(value[FORMAT_KEY], source)

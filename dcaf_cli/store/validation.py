@@ -45,8 +45,6 @@ def validate_file(path: str | os.PathLike[str]) -> Validation:
     """Read `path` (unlocked) and check it; unreadable files raise `SessionFileError`."""
     doc = read_session_file(path)
     result = Validation(doc)
-    if doc.notice:
-        result.notes.append(doc.notice)
     for check, what in _CHECKS:
         try:
             check(doc, result)
