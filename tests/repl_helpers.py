@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.formatted_text import to_plain_text
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
@@ -66,6 +67,16 @@ def keys(entry: str) -> str:
 def without_durations(text: str) -> str:
     """Tool durations vary from run to run; everything else in the output must not."""
     return _DURATION.sub("<t>", text)
+
+
+class SizedOutput(DummyOutput):
+    """prompt-toolkit's output for tests, with a terminal width of our choosing."""
+
+    def __init__(self, columns: int) -> None:
+        self.columns = columns
+
+    def get_size(self) -> Size:
+        return Size(rows=24, columns=self.columns)
 
 
 def buffer_console(width: int = WIDTH) -> tuple[Console, io.StringIO]:

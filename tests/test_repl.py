@@ -434,14 +434,15 @@ def test_esc_enter_types_a_new_line(cart: Path) -> None:
 
 
 def test_toolbar_shows_file_revision_turns_model_and_approvals(cart: Path) -> None:
-    from repl_helpers import buffer_console
+    from repl_helpers import SizedOutput, buffer_console
 
     from dcaf_cli.repl.app import Repl, make_prompt_session
 
     conversation = conversation_for("deploy", cart)
     try:
         conversation.approve_always("execute_deployment")
-        repl_ = Repl(conversation, make_prompt_session(), buffer_console()[0])
+        prompt = make_prompt_session(output=SizedOutput(columns=300))
+        repl_ = Repl(conversation, prompt, buffer_console()[0])
         text = to_plain_text(repl_.toolbar())
     finally:
         conversation.close()

@@ -25,6 +25,7 @@ from dcaf_cli.repl.approvals import InteractiveDecider
 from dcaf_cli.repl.commands import COMMANDS, run_command
 from dcaf_cli.repl.completion import ReplCompleter
 from dcaf_cli.repl.switching import SessionSource
+from dcaf_cli.repl.toolbar import ToolbarFacts, toolbar_text
 from dcaf_cli.repl.view import TurnView, debug_traceback
 from dcaf_cli.runtime.agent import Agent
 from dcaf_cli.runtime.runner import run_sync
@@ -226,19 +227,22 @@ class Repl:
 
     def toolbar(self) -> FormattedText:
         c = self.conversation
-        approvals = (
-            "ask" if not c.always_approve else f"always: {', '.join(sorted(c.always_approve))}"
+        facts = ToolbarFacts(
+            path=c.path,
+            revision=c.revision,
+            turns=c.turns,
+            model=c.agent.model_name,
+            always=sorted(c.always_approve),
+            unsaved=c.unsaved and c.path is not None,
         )
-        parts = [
-            str(c.path) if c.path else "(no file)",
-            f"rev {c.revision}",
-            plural(c.turns, "turn"),
-            c.agent.model_name,
-            f"approvals: {approvals}",
-        ]
-        if c.unsaved and c.path is not None:
-            parts.append("UNSAVED")
-        return FormattedText([("", " " + " · ".join(parts))])
+        return FormattedText([("", toolbar_text(facts, self._width()))])
+
+    def _width(self) -> int:
+        """The terminal's width (80 when the output cannot tell)."""
+        try:
+            return self.prompt.output.get_size().columns or 80
+        except (OSError, ValueError):  # not a terminal after all
+            return 80
 
     def switch_model(self, spec: str) -> None:
         agent = self.conversation.agent
