@@ -773,3 +773,11 @@ def test_a_custom_function_proposes_calls_and_gets_the_approved_ones() -> None:
     assert seen[1]["approved_tool_calls"] == [
         {"id": "p-1", "name": "delete_pod", "input": {"name": "a"}}
     ]
+
+
+def test_the_shop_counts_one_item_in_the_singular() -> None:
+    session = Session()
+    added = shop.add_to_cart.invoke({"item": "Widget", "quantity": 1}, session)
+    assert added == "Added 1x Widget. Cart now has 1 item."
+    assert shop.view_cart.invoke({}, session).endswith("Total: 1 item")
+    assert shop.checkout.invoke({}, session) == "✅ Order placed! 1 item will be shipped."

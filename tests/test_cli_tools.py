@@ -133,3 +133,16 @@ def test_installed_tools_json(work: Path) -> None:
     assert [t["name"] for t in json.loads(proc.stdout)] == [
         "add_to_cart", "remove_from_cart", "view_cart", "clear_cart", "checkout"
     ]  # fmt: skip
+
+
+def test_one_tool_is_counted_in_the_singular(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
+    (work / "one.py").write_text(
+        "from dcaf_cli import Agent, tool\n\n\n"
+        "@tool\ndef ping() -> str:\n    return 'pong'\n\n\n"
+        "agent = Agent(tools=[ping], name='one')\n"
+    )
+    result = invoke(capsys, "tools", "one.py")
+    assert result.code == 0, result
+    assert result.out.splitlines()[0] == "one.py: 1 tool"

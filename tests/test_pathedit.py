@@ -85,7 +85,7 @@ def test_delete_at_removes_a_key_or_a_list_item() -> None:
         "cart": [{"item": "Widget", "quantity": 2}],
         "prefs": {"a.b": {"x": 1}},
     }
-    with pytest.raises(UsageError, match=r"there is no cart\[1\]: cart has 1 items"):
+    with pytest.raises(UsageError, match=r"there is no cart\[1\]: cart has 1 item"):
         delete_at(session, "cart[1]")
 
 

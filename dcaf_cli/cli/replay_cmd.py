@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dcaf_cli.errors import ExitStatus, UsageError
+from dcaf_cli.session.text import plural
 
 if TYPE_CHECKING:
     from dcaf_cli.testing.replayer import ReplayReport, TurnReplay
@@ -168,7 +169,7 @@ class _Shower:
     def turn(self, turn: "TurnReplay") -> None:
         self.done += 1
         if self.status is not None:
-            self.status.update(f"replaying… {self.done} of {self.total} turns")
+            self.status.update(f"replaying… {self.done} of {plural(self.total, 'turn')}")
         if self.json_output:
             sys.stdout.write(json.dumps(turn.to_json(), ensure_ascii=False) + "\n")
             return

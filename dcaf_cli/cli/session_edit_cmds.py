@@ -14,6 +14,7 @@ import typer
 from dcaf_cli.cli.console import make_console, print_note
 from dcaf_cli.cli.params import FileArg
 from dcaf_cli.errors import UsageError
+from dcaf_cli.session.text import plural
 
 if TYPE_CHECKING:
     from dcaf_cli.store.edits import EditOutcome
@@ -122,12 +123,14 @@ def _confirm_clear(file: Path) -> bool:
     keys = len(read_session_file(file).session)  # unreadable files fail before asking
     if keys == 0:
         return True  # nothing to lose
+    what = plural(keys, "key")
     if not stdin_is_terminal():
         raise UsageError(
-            f"not clearing the {keys} keys of {file} without confirmation (no terminal to ask"
+            f"not clearing the {what} of {file} without confirmation (no terminal to ask"
             " on); add --yes"
         )
-    question = f"Remove all {keys} keys of {file}? (`dcaf session undo` brings them back)"
+    everything = f"all {what}" if keys > 1 else what
+    question = f"Remove {everything} of {file}? (`dcaf session undo` brings them back)"
     return typer.confirm(question, default=False, err=True)
 
 
@@ -246,5 +249,5 @@ def fork(
     from dcaf_cli.store.edits import fork as fork_file
 
     outcome, kept = fork_file(file, at, new)
-    turns = "no turns" if kept == 0 else "1 turn" if kept == 1 else f"{kept} turns"
+    turns = plural(kept, "turn", zero="no turns")
     _show(outcome, title=f"forked {file} after turn {at} into {new} ({turns})")

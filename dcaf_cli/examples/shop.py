@@ -24,7 +24,7 @@ def add_to_cart(item: str, quantity: int, session: Session) -> str:
     session.set("cart", cart)
 
     total_items = sum(i["quantity"] for i in cart)
-    return f"Added {quantity}x {item}. Cart now has {total_items} items."
+    return f"Added {quantity}x {item}. Cart now has {_items(total_items)}."
 
 
 @tool(description="Remove item from shopping cart")
@@ -42,7 +42,11 @@ def remove_from_cart(item: str, session: Session, quantity: int | None = None) -
         removed = quantity
     session.set("cart", cart)
     total_items = sum(i["quantity"] for i in cart)
-    return f"Removed {removed}x {line['item']}. Cart now has {total_items} items."
+    return f"Removed {removed}x {line['item']}. Cart now has {_items(total_items)}."
+
+
+def _items(count: int) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"
 
 
 def _line(cart: list[dict[str, Any]], item: str) -> dict[str, Any] | None:
@@ -68,7 +72,7 @@ def view_cart(session: Session) -> str:
         lines.append(f"  - {item['quantity']}x {item['item']}")
 
     total = sum(i["quantity"] for i in cart)
-    lines.append(f"Total: {total} items")
+    lines.append(f"Total: {_items(total)}")
     return "\n".join(lines)
 
 
@@ -90,7 +94,7 @@ def checkout(session: Session) -> str:
     total_items = sum(i["quantity"] for i in cart)
     session.delete("cart")  # Clear after checkout
 
-    return f"✅ Order placed! {total_items} items will be shipped."
+    return f"✅ Order placed! {_items(total_items)} will be shipped."
 
 
 agent = Agent(tools=[add_to_cart, remove_from_cart, view_cart, clear_cart, checkout], name="shop")

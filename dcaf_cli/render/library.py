@@ -13,7 +13,7 @@ from rich.text import Text
 
 from dcaf_cli.render.text import literal
 from dcaf_cli.session.redact import redact
-from dcaf_cli.session.text import shorten
+from dcaf_cli.session.text import plural, shorten
 from dcaf_cli.store.library import Listing, Skipped
 from dcaf_cli.store.summary import Summary
 
@@ -112,4 +112,4 @@ def _text(value: str | None) -> Text:
 
 
 def _files(n: int) -> str:
-    return "1 file" if n == 1 else f"{n} files"
+    return plural(n, "file")

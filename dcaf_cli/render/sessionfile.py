@@ -9,7 +9,8 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from dcaf_cli.render.session import render_facts, render_session_tree
-from dcaf_cli.render.text import literal, plural
+from dcaf_cli.render.text import literal
+from dcaf_cli.session.text import plural
 from dcaf_cli.store.approvals import standing
 from dcaf_cli.store.sessionfile import SessionFile
 

@@ -26,8 +26,3 @@ def short_json(value: Any, *, width: int = 80, reveal: bool = False, key: object
     # Only the first line's worth is written: a 10 MB (or 5,000-deep) value costs little.
     text = dumps(shown, limit=width + 1, nan="null")[: width + 1]
     return cut(visible_controls(text), width)
-
-
-def plural(count: int, noun: str) -> str:
-    """`1 turn`, `2 turns`, `0 keys`."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dcaf_cli.render.text import literal, short_json
+from dcaf_cli.session.text import plural
 
 if TYPE_CHECKING:
     from dcaf_cli.tools.signature import Param
@@ -21,7 +22,9 @@ def render_tools(tools: Sequence[Tool[..., Any]], *, agent: str) -> RenderableTy
     """A block per tool: name (and approval), description, then a table of parameters."""
     if not tools:
         return literal(f"{agent} has no tools of its own (a custom agent function)", "dim")
-    blocks: list[RenderableType] = [Text.assemble(literal(agent, "bold"), f": {len(tools)} tools")]
+    blocks: list[RenderableType] = [
+        Text.assemble(literal(agent, "bold"), f": {plural(len(tools), 'tool')}")
+    ]
     for tool in tools:
         blocks += [Text(""), _heading(tool), literal(f"  {tool.description}"), _params(tool)]
     return Group(*blocks)

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from dcaf_cli.conversation import Conversation, TurnReport
 from dcaf_cli.errors import CredentialsError, DcafError, TurnCancelled, UsageError
-from dcaf_cli.render.text import literal, plural
+from dcaf_cli.render.text import literal
 from dcaf_cli.render.turn import render_notice
 from dcaf_cli.repl.approvals import InteractiveDecider
 from dcaf_cli.repl.commands import COMMANDS, run_command
@@ -29,6 +29,7 @@ from dcaf_cli.repl.toolbar import ToolbarFacts, toolbar_text
 from dcaf_cli.repl.view import TurnView, debug_traceback
 from dcaf_cli.runtime.agent import Agent
 from dcaf_cli.runtime.runner import run_sync
+from dcaf_cli.session.text import plural
 from dcaf_cli.tools.slashcall import split_slash
 
 # Words that mean a command when typed alone (a turn would cost a model call).

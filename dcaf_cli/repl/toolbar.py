@@ -17,7 +17,7 @@ from pathlib import Path
 
 from prompt_toolkit.utils import get_cwidth
 
-from dcaf_cli.render.text import plural
+from dcaf_cli.session.text import plural
 
 ELLIPSIS = "…"
 

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from dcaf_cli.errors import UsageError
-from dcaf_cli.session.text import kind
+from dcaf_cli.session.text import kind, plural
 
 Step = str | int
 KeyPath = tuple[Step, ...]
@@ -135,7 +135,9 @@ def _concrete(node: Any, step: Step, path: list[Step]) -> Step:
         if index >= 0:
             return index
         if index + len(node) < 0:
-            raise UsageError(f"there is no {where}[{index}]: {where} has {len(node)} items")
+            raise UsageError(
+                f"there is no {where}[{index}]: {where} has {plural(len(node), 'item')}"
+            )
         return index + len(node)
     raise UsageError(f"{where} is {kind(node)}, so it has no {_show(step)}", hint=_HINT)
 
@@ -157,7 +159,7 @@ def _missing(node: Any, path: list[Step]) -> UsageError:
         return UsageError(f"the session has no key {path[0]!r} (its keys: {keys})")
     parent = format_key_path(tuple(path[:-1]))
     if isinstance(node, list):
-        return UsageError(f"there is no {where}: {parent} has {len(node)} items")
+        return UsageError(f"there is no {where}: {parent} has {plural(len(node), 'item')}")
     return UsageError(f"there is no {where}: {parent} has no key {path[-1]!r}")
 
 

@@ -14,6 +14,7 @@ from dcaf_cli.errors import UsageError
 from dcaf_cli.session.jsonvalue import JSON, copy_json, to_json
 from dcaf_cli.session.keypath import KeyPath, format_key_path, lookup, resolve, value_at
 from dcaf_cli.session.session import Session
+from dcaf_cli.session.text import plural
 
 
 def set_at(session: Session, text: str, value: Any) -> KeyPath:
@@ -58,7 +59,7 @@ def _put(top: JSON, where: KeyPath, value: JSON) -> JSON:
     else:
         raise UsageError(
             f"there is no {format_key_path(where)}: {format_key_path(where[:-1])} has"
-            f" {len(parent)} items (index {len(parent)} appends one)"
+            f" {plural(len(parent), 'item')} (index {len(parent)} appends one)"
         )
     return top
 

@@ -8,6 +8,7 @@
 - `shorten` cuts a one-line text to a width, with `…` (`cut` does only the cutting).
 - `exception_line` is how users (and models) see a failure.
 - `kind` names the JSON type of a value in an error (`not a list`).
+- `plural` counts things: `1 turn`, `2 turns`, `no turns`.
 - `validation_problems` says where and why pydantic refused a value.
 """
 
@@ -94,3 +95,10 @@ def validation_problems(exc: ValidationError, whole: str, *, limit: int = 1) -> 
     return "; ".join(
         f"{error_location(err['loc'], whole)}: {err['msg']}" for err in exc.errors()[:limit]
     )
+
+
+def plural(count: int, noun: str, *, zero: str | None = None) -> str:
+    """`1 turn`, `2 turns`, `0 keys` (or `zero` for none: `no turns`)."""
+    if count == 0 and zero is not None:
+        return zero
+    return f"{count} {noun}{'' if count == 1 else 's'}"

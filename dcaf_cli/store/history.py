@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 from dcaf_cli.errors import SessionFileError, UsageError
 from dcaf_cli.session import diff
 from dcaf_cli.session.jsonvalue import JSON, copy_json
+from dcaf_cli.session.text import plural
 from dcaf_cli.store import approvals, records
 from dcaf_cli.store.sessionfile import SessionFile, TurnRecord, utc_timestamp
 
@@ -75,7 +76,9 @@ def undo_turns(doc: SessionFile, n: int = 1) -> list[TurnRecord]:
     undone = doc.turns[-n:]
     dropped = sum(_message_count(turn) for turn in undone)
     if dropped > len(doc.messages):
-        raise _broken(undone[-1], f"its records add up to {dropped} messages, more than exist")
+        raise _broken(
+            undone[-1], f"its records add up to {plural(dropped, 'message')}, more than exist"
+        )
     earlier = _rewound(doc.session, undone)
     session = doc.live_session()  # the data's one writer: transactions see the undo too
     for key, value in earlier.items():
@@ -186,7 +189,7 @@ def _broken(turn: TurnRecord, problem: str) -> SessionFileError:
 
 
 def _turns(count: int) -> str:
-    return "no turns" if count == 0 else "1 turn" if count == 1 else f"{count} turns"
+    return plural(count, "turn", zero="no turns")
 
 
 def _turn_range(numbers: list[Any]) -> str:

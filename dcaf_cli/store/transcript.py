@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from dcaf_cli.session.jsontext import dumps
 from dcaf_cli.session.redact import redact
-from dcaf_cli.session.text import one_line, visible_controls
+from dcaf_cli.session.text import one_line, plural, visible_controls
 from dcaf_cli.store.sessionfile import SessionFile
 
 ExportFormat = Literal["session", "messages", "markdown"]
@@ -41,7 +41,7 @@ def to_json_text(value: Any) -> str:
 def _markdown(doc: SessionFile, source: str, reveal: bool) -> Iterator[str]:
     yield f"# Session {source}"
     yield ""
-    facts = [f"revision {doc.revision}", f"{len(doc.turns)} turns"]
+    facts = [f"revision {doc.revision}", plural(len(doc.turns), "turn")]
     facts += [f"{k} {doc.meta[k]}" for k in ("updated", "agent", "model") if doc.meta.get(k)]
     yield " · ".join(facts)
     for message in doc.messages:

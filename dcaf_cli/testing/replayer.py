@@ -33,7 +33,7 @@ from dcaf_cli.runtime.turn import TurnOptions
 from dcaf_cli.session.diff import apply_patch, diff_sessions, to_patch
 from dcaf_cli.session.jsonvalue import JSON, copy_json, same
 from dcaf_cli.session.session import Session
-from dcaf_cli.session.text import exception_line
+from dcaf_cli.session.text import exception_line, plural
 from dcaf_cli.store.history import session_at_turn
 from dcaf_cli.store.records import TurnContent, turn_contents
 from dcaf_cli.store.sessionfile import SessionFile, TurnRecord
@@ -119,7 +119,7 @@ class ReplayReport:
     def summary(self) -> str:
         c = self.counts()
         judged = c["match"] + c["diverged"] + c["failed"]
-        text = f"{c['match']} of {judged} turns match"
+        text = f"{c['match']} of {plural(judged, 'turn')} match{'es' if judged == 1 else ''}"
         if c["diverged"]:
             text += f", {c['diverged']} diverged"
         if c["failed"]:
