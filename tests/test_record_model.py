@@ -156,7 +156,7 @@ def existing(tmp_path: Path) -> None:
             "existing.json",
             "existing.json already exists; `dcaf session fork` never overwrites",
         ),
-        ("-1", "new.json", "greater than or equal to 0"),
+        ("-1", "new.json", "-1 is not in the range x>=0"),
     ],
 )
 def test_fork_refuses_bad_input(

@@ -96,7 +96,7 @@ def test_bare_object_loads_as_session_data_with_a_notice() -> None:
     assert doc.notice is not None
     assert "\n" not in doc.notice
     assert SOURCE in doc.notice
-    assert "full dcaf format" in doc.notice
+    assert "not the dcaf format" in doc.notice
 
 
 def test_bare_object_is_written_back_in_the_full_format() -> None:
