@@ -102,6 +102,8 @@ def test_approve_no_is_the_default_and_says_so(dcaf: Any, path: Path) -> None:
     assert r.err == ""  # the view says it, once
     assert "⊘ execute_deployment()  not run" in r.out
     assert "↳ rejected: not approved (run with --approve yes to allow)" in r.text
+    assert "failed" not in r.text  # a call the user did not run is no failure
+    assert "execute_deployment was not run: not approved" in r.out  # the offline reply
     r = dcaf("run", "deploy", "-s", path, "-m", "execute the deployment", "--json")
     assert r.err == (
         "execute_deployment: rejected: not approved (run with --approve yes to allow)\n"

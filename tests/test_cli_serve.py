@@ -282,3 +282,31 @@ def test_a_replay_to_the_other_worker_is_refused(two_workers: tuple[str, Path]) 
     finally:
         for http in clients:
             http.close()
+
+
+def test_serve_says_once_how_to_stop_and_hides_uvicorns_start_up_lines(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in SERVE_ENV and "PROXY" not in k.upper()}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dcaf_cli", "serve", "shop", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", proc)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    shown = (out + err).decode()
+    assert err.decode().splitlines()[0] == (
+        f"dcaf: serving shop (offline) at http://127.0.0.1:{port}/api/chat (Ctrl-C stops)"
+    )
+    assert shown.count("Ctrl-C") + shown.count("CTRL+C") == 1, shown
+    for line in ("Started server process", "Waiting for application", "Application startup",
+                 "Uvicorn running", "Shutting down", "Finished server process"):  # fmt: skip
+        assert line not in shown, shown

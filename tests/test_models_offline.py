@@ -11,7 +11,7 @@ import pytest
 from dcaf_cli import Agent, Session, Tool, tool
 from dcaf_cli.examples import deploy, notes, shop
 from dcaf_cli.models import resolve_model
-from dcaf_cli.models.base import Message, ModelReply, ModelRequest, ToolSpec
+from dcaf_cli.models.base import NOT_RUN, Message, ModelReply, ModelRequest, ToolSpec
 from dcaf_cli.models.offline import OfflineModel
 
 
@@ -53,6 +53,16 @@ def test_after_tools_the_reply_is_their_output_errors_included() -> None:
     reply = OfflineModel().reply(ModelRequest("", messages, specs(SHOP)))
     assert reply.text == "Added 2x Widget.\ncheckout failed: cart is locked"
     assert reply.tool_calls == []
+
+
+def test_a_rejected_call_is_said_to_have_not_run_not_to_have_failed() -> None:
+    messages = [
+        Message("user", "execute the deployment"),
+        Message("assistant", ""),
+        Message("tool", NOT_RUN + "not on a Friday", tool_name="execute", is_error=True),
+    ]
+    reply = OfflineModel().reply(ModelRequest("", messages, specs(SHOP)))
+    assert reply.text == "execute was not run: not on a Friday"
 
 
 def test_only_the_latest_run_of_tool_results_is_the_reply() -> None:

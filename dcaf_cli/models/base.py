@@ -24,6 +24,10 @@ class ToolCall:
     arguments: dict[str, Any]
 
 
+# What a tool result says when the user rejected the call: the model reads it as the result.
+NOT_RUN = "The user did not run this call: "
+
+
 @dataclass(slots=True)
 class Message:
     """One conversation item, the same for every provider.

@@ -30,6 +30,7 @@ import shlex
 from typing import Any
 
 from dcaf_cli.models.base import (
+    NOT_RUN,
     Message,
     ModelOptions,
     ModelReply,
@@ -292,9 +293,16 @@ def _tool_outputs(messages: list[Message]) -> str:
     for message in reversed(messages):
         if message.role != "tool":
             break
-        prefix = f"{message.tool_name} failed: " if message.is_error else ""
-        outputs.append(prefix + message.content)
+        outputs.append(_tool_output(message))
     return "\n".join(reversed(outputs))
+
+
+def _tool_output(message: Message) -> str:
+    """A result as the reply says it: a rejected call did not run, which is no failure."""
+    if message.content.startswith(NOT_RUN):
+        return f"{message.tool_name} was not run: {message.content.removeprefix(NOT_RUN)}"
+    prefix = f"{message.tool_name} failed: " if message.is_error else ""
+    return prefix + message.content
 
 
 def _menu(tools: list[ToolSpec]) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dcaf_cli.errors import ModelError, UsageError
-from dcaf_cli.models.base import Message, Model, ModelRequest, ToolCall
+from dcaf_cli.models.base import NOT_RUN, Message, Model, ModelRequest, ToolCall
 from dcaf_cli.protocol.wire import (
     WireMessage,
     WireToolCall,
@@ -278,7 +278,7 @@ class Turn:
             proposed.id,
             proposed.name,
             proposed.arguments,
-            f"The user did not run this call: {reason}",
+            NOT_RUN + reason,
             error=f"rejected: {reason}",
         )
         self.executed.append(record)
