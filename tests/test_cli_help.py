@@ -10,14 +10,17 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 import typer.main
 from cli_helpers import Result, invoke
 
 from dcaf_cli.cli.app import app
+from dcaf_cli.cli.metavars import install as install_click_metavars
 from dcaf_cli.errors import ExitStatus
 
 # The commands that never write the file they name (the rest may, or create one).
@@ -240,3 +243,38 @@ def test_help_examples_write_no_file_of_the_repo_sessions_folder() -> None:
         line for _, line in writing if any(w.startswith("sessions/") for w in shlex.split(line))
     ]
     assert offenders == []
+
+
+class Mode(StrEnum):
+    fast = "fast"
+    safe = "safe"
+
+
+OTHER = typer.Typer(rich_markup_mode=None)
+
+
+@OTHER.command()
+def every_kind(
+    mode: Mode,
+    names: Annotated[list[str], typer.Argument()],
+    *,
+    when: Annotated[datetime | None, typer.Option()] = None,
+    ratio: Annotated[float, typer.Option(min=0, max=1)] = 0.5,
+    pair: Annotated[tuple[str, int], typer.Option()] = ("a", 1),
+    out: Annotated[Path | None, typer.Option(file_okay=False)] = None,
+) -> None:
+    """A command with one parameter of each kind dcaf's commands do not have."""
+
+
+def test_other_kinds_of_value_get_clicks_names_too(capsys: pytest.CaptureFixture[str]) -> None:
+    command = typer.main.get_command(OTHER)
+    install_click_metavars(command)
+    command.main(["--help"], prog_name="other", standalone_mode=False)
+    text = capsys.readouterr().out
+    assert "Usage: other [OPTIONS] MODE NAMES..." in text, text
+    assert re.search(r"mode +\{fast\|safe\}", text), text
+    assert "[%Y-%m-%d|%Y-%m-%dT%H:%M:%S|%Y-%m-%d %H:%M:%S]" in text, text
+    assert re.search(r"--ratio +FLOAT RANGE", text), text
+    assert re.search(r"--pair +<TEXT INTEGER>\.\.\.", text), text
+    assert re.search(r"--out +DIRECTORY", text), text
+    assert not re.findall(r"<[a-z][a-z_|\[\] ]*>", text), text

@@ -9,19 +9,13 @@ a subclass that changes only how it is displayed; a Typer whose parameters have 
 `type_descriptor` (before 0.2x) already follows Click, and is left as it is.
 """
 
-import uuid
 from typing import Any
 
 from typer.core import TyperArgument, TyperOption
 
-# Click's names for the types dcaf's parameters (and most others) have.
-_TYPE_NAMES: dict[Any, str] = {
-    str: "TEXT",
-    int: "INTEGER",
-    float: "FLOAT",
-    bool: "BOOLEAN",
-    uuid.UUID: "UUID",
-}
+# Click's names for the basic types; any other is its class name in capitals (`UUID`).
+_TYPE_NAMES: dict[Any, str] = {str: "TEXT", int: "INTEGER", float: "FLOAT", bool: "BOOLEAN"}
+_DATETIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]  # Click's default
 _PATH_NAMES = {"file": "FILE", "dir": "DIRECTORY", "path": "PATH"}
 
 
@@ -46,7 +40,7 @@ def type_label(param: Any, ctx: Any) -> str:
         choices = param.display_type_typer(ctx)[1:-1].removeprefix("list[").removesuffix("]")
         return f"{{{choices}}}" if isinstance(param, TyperArgument) else f"[{choices}]"
     if desc.is_datetime:
-        formats = desc.parameter_info.formats or ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]
+        formats = desc.parameter_info.formats or _DATETIME_FORMATS
         return "[" + "|".join(formats) + "]"
     if desc.is_ranged:
         return f"{_TYPE_NAMES.get(desc.annotation, 'NUMBER')} RANGE"
