@@ -4,8 +4,9 @@ Typer 0.2x (which vendors Click as `typer._click`) labels values by their Python
 (`<str>`, `<bool>`, `<list[str]>`, `<int range>`), shows a type even for flags, and writes
 arguments in the usage line as `{file}` (required) and `[agent]` (optional). Users of
 Click-based tools read `TEXT`, `INTEGER`, `PATH`, no label for a flag, and `FILE` /
-`[AGENT]`. `install` gives every parameter of a command tree Click's labels by moving it to
-a subclass that changes only how it is displayed; a Typer whose parameters have no
+`[AGENT]`. Typer builds its parameter objects itself, with no say in their class, so
+`install` gives every parameter of the built command tree Click's labels by moving it to a
+subclass that changes only how it is displayed; a Typer whose parameters have no
 `type_descriptor` (before 0.2x) already follows Click, and is left as it is.
 """
 
