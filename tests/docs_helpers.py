@@ -190,7 +190,7 @@ def difference(shown: list[str], printed: str) -> str | None:
     return "\n".join(diff)
 
 
-MESSAGE = re.compile(r"^(?:dcaf: (?:error|interrupted): |note: |warning: )(.*)$")
+MESSAGE = re.compile(r"^(?:dcaf: (?:error|interrupted|note|warning): |note: |warning: )(.*)$")
 VALUE = re.compile(r"[\d./`\"<>‹…]|^'|'$")  # a word that holds a value: a path, a number
 PHRASE_BREAK = re.compile(r"[()\[\];:,—?]")
 
