@@ -11,8 +11,10 @@ import pytest
 from cli_helpers import SHOP, invoke
 from repl_helpers import conversation_for, run_repl
 
+from dcaf_cli.store import history
 from dcaf_cli.store.filestore import read_session_file
 from dcaf_cli.store.records import complete_records, turn_contents
+from dcaf_cli.store.sessionfile import new_session_file
 
 MB = 1_000_000
 
@@ -106,3 +108,18 @@ def test_records_whose_counts_exceed_the_messages_still_show(tmp_path: Path) -> 
     path.write_text(json.dumps({"dcaf_session": 1, "messages": [reply], "turns": [turn]}))
     (content,) = turn_contents(read_session_file(path))
     assert (content.start, content.stop, content.reply, content.tool_calls) == (0, 1, "hi", [])
+
+
+def test_a_turn_whose_last_message_differs_keeps_even_an_empty_call_list_and_no_reply() -> None:
+    doc = new_session_file()
+    said = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "thinking"}]
+    doc.messages.extend(said)
+    record = history.record_turn(
+        doc, input="hi", changes=[], tool_calls=[], reply=None, messages=said
+    )
+    assert (record["tool_calls"], record["reply"]) == ([], None)
+    (content,) = turn_contents(doc)
+    assert (content.tool_calls, content.reply) == ([], None)  # not the message's "thinking"
+    assert "reply" not in history.record_turn(
+        doc, input="/set a 1", changes=[], tool_calls=[], reply=None, kind="edit"
+    )

@@ -51,10 +51,12 @@ def record_turn(
         "messages": len(messages) if messages is not None else 0,
     }
     if not records.points_at(messages or [], tool_calls, reply):
-        # No message holds them (a direct call over MCP, an edit): the record does.
-        if tool_calls:
+        # No message holds them (a direct call over MCP, an edit): the record does. A
+        # turn with messages keeps both, even empty: a record holding neither is read
+        # from its last message, which here says something else.
+        if tool_calls or messages:
             record["tool_calls"] = list(tool_calls)
-        if reply is not None:
+        if reply is not None or messages:
             record["reply"] = reply
     doc.turns.append(record)
     return record
