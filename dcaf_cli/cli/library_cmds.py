@@ -11,6 +11,7 @@ import typer
 
 from dcaf_cli.cli.console import make_console, print_json
 from dcaf_cli.errors import DcafError, ExitStatus
+from dcaf_cli.session.text import plural
 
 if TYPE_CHECKING:
     from dcaf_cli.store.library import Listing, SessionLibrary
@@ -165,8 +166,9 @@ def prune(
         console.print(f"no sessions older than {older_than} in {library.folder}", markup=False)
         return
     console.print(render_choices(free, now=time.time()))
-    plural = "" if len(free) == 1 else "s"
-    if not yes and not typer.confirm(f"Remove these {len(free)} session{plural}?", default=False):
+    if not yes and not typer.confirm(
+        f"Remove these {plural(len(free), 'session')}?", default=False
+    ):
         console.print("nothing removed", markup=False)
         return
     removed = 0
@@ -176,7 +178,7 @@ def prune(
             removed += 1
         except DcafError as exc:  # opened since the listing: left alone
             _error(str(exc))
-    console.print(f"removed {removed} session{'' if removed == 1 else 's'}", markup=False)
+    console.print(f"removed {plural(removed, 'session')}", markup=False)
 
 
 def _error(message: str) -> None:

@@ -77,7 +77,7 @@ def ago(then: float, now: float) -> str:
         return f"{int(seconds // 3600)} h ago"
     days = int(seconds // 86400)
     if days < 7:
-        return f"{days} day{'' if days == 1 else 's'} ago"
+        return f"{plural(days, 'day')} ago"
     return datetime.fromtimestamp(then).strftime("%Y-%m-%d")
 
 
