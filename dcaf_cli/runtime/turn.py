@@ -125,8 +125,8 @@ class Turn:
             )
             if reply.usage is not None:
                 self.usage.update(reply.usage.as_dict())
-            # This reply's usage, not the turn's running total: interceptors written as the
-            # seed's `track_response_metrics` add it up themselves.
+            # This reply's usage, not the turn's running total: interceptors written as
+            # DCAF's `track_response_metrics` example add it up themselves.
             usage = reply.usage.as_dict() if reply.usage is not None else None
             response = await apply_interceptors(
                 self.setup.response_interceptors,

@@ -186,7 +186,7 @@ def secret_paths(value: Any, path: Path = ()) -> list[str]:
 
 
 def secrets_in_changes(changes: Iterable[Change]) -> list[str]:
-    """Paths where a change stores a secret (what the seed's best practice 5 warns of)."""
+    """Paths where a change stores a secret (DCAF's session guide warns against storing them)."""
     found: list[str] = []
     for change in changes:
         if change.kind != "removed":
