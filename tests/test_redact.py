@@ -20,6 +20,9 @@ MB = 1_000_000
         ("see a.b.postgres://u:pw@db/x", f"see a.b.postgres://u:{MASK}@db/x"),
         ("colour=blue éclair=1", "colour=blue éclair=1"),
         ("/remember password hunter2", f"/remember password {MASK}"),
+        ("1:password=hunter2", f"1:password={MASK}"),  # `1` is no name to take the rest
+        ("12:30:password:hunter2", f"12:30:password:{MASK}"),
+        ("ß:api_key=k3y", f"ß:api_key={MASK}"),
     ],
 )
 def test_named_values_and_url_passwords_are_masked(text: str, shown: str) -> None:
@@ -32,6 +35,8 @@ def test_named_values_and_url_passwords_are_masked(text: str, shown: str) -> Non
         "w" * MB,  # one long word: every letter was tried as the start of a name
         "a." * (MB // 2),  # a long dotted word: every part was tried as a URL scheme
         "a1" * (MB // 2),
+        "1a" * (MB // 2),  # the first letter of a word is looked for once, not at each
+        "1" * MB,
     ],
 )
 def test_a_megabyte_of_text_is_masked_in_one_pass(filler: str) -> None:

@@ -44,8 +44,11 @@ URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]{0,31}://[^/\s:@]*):([^/\s@]+)
 MASK = "‹redacted›"
 # `name=value`, `name: value`, `name is value`: the value is hidden when the name is secret.
 # A name is matched from the start of its word only, and without backtracking: trying
-# every letter of a 1 MB word as a start would cost minutes.
-_NAMED_VALUE = re.compile(r"""(?<![\w-])([\w-]++)(\s*[=:]\s*|\s+is\s+)("[^"]*"|'[^']*'|[^\s,;]+)""")
+# every letter of a 1 MB word as a start would cost minutes. A word with no ASCII letter
+# (`12`, `ß`) is no name: taken as one, its value would swallow a `password=` after it.
+_NAMED_VALUE = re.compile(
+    r"""(?<![\w-])((?>[\w-]*?[A-Za-z_])[\w-]*+)(\s*[=:]\s*|\s+is\s+)("[^"]*"|'[^']*'|[^\s,;]+)"""
+)
 _BEFORE_NAME = re.compile(r"^[^A-Za-z_]+")  # `1password`: the name starts at a letter
 SECRET_OPTION = re.compile(r"^--?([A-Za-z][\w-]*)(=.*)?$", re.DOTALL)
 
