@@ -341,8 +341,10 @@ def test_api_key_is_neither_stored_in_the_lock_nor_shown(
 
 def test_the_locked_error_masks_a_key_an_older_dcaf_wrote(tmp_path: Path) -> None:
     path = write(tmp_path / "s.json", {})
-    command = [str(DCAF), "run", "shop", "--session", str(path), "--api-key", KEY]
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    # The file by its name, from its folder: the error quotes the holder's command whole
+    # only while it is short, and the temporary folder's path is not.
+    command = [str(DCAF), "run", "shop", "--session", path.name, "--api-key", KEY]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": tmp_path}
     with subprocess.Popen(command, stdin=subprocess.PIPE, **quiet) as holder:  # type: ignore[call-overload]
         try:
             lock = tmp_path / ".s.json.lock"
@@ -351,8 +353,8 @@ def test_the_locked_error_masks_a_key_an_older_dcaf_wrote(tmp_path: Path) -> Non
                     break
                 subprocess.run(["sleep", "0.05"], check=False)
             done = subprocess.run(
-                [str(DCAF), "run", "shop", "--session", str(path), "-m", "hi"],
-                capture_output=True, text=True, check=False,
+                [str(DCAF), "run", "shop", "--session", path.name, "-m", "hi"],
+                capture_output=True, text=True, check=False, cwd=tmp_path,
             )  # fmt: skip
         finally:
             holder.kill()
