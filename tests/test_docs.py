@@ -1,12 +1,12 @@
 """Every command shown in README.md, CONTRIBUTING.md and docs/ runs as shown (`make docs-check`).
 
 A ```console block is a terminal session: each line starting with `$ ` is a command for
-bash, run in one temporary folder per document, block after block as a reader types them
-(a test for a later block first runs the blocks before it). The folder holds a copy of
-`sessions/`, and every ```python or ```yaml block whose first line is a comment naming a
-relative path (`# agents/notes.py`), or ```json block fenced as ```json file=PATH, written
-to that path. The venv's bin folder comes first on PATH; HOME is a folder of its own, which
-the output reads as `/home/you` (so dcaf's data folder is `/home/you/.local/share/dcaf`).
+bash, run in one temporary folder per document, block after block as a reader types
+them. The folder holds a copy of `sessions/`, and every ```python or ```yaml block whose
+first line is a comment naming a relative path (`# agents/notes.py`), or ```json block
+fenced as ```json file=PATH, written to that path. The venv's bin folder comes first on
+PATH; HOME is a folder of its own, which the output reads as `/home/you` (so dcaf's data
+folder is `/home/you/.local/share/dcaf`).
 Commands run with no colour and no terminal, and without COLUMNS, so their width is fixed:
 dcaf does not wrap what goes to a pipe, other programs take 80 columns.
 
