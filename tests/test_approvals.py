@@ -39,6 +39,16 @@ def repl(path: Path | None, entries: list[Any], agent: str = "deploy") -> Any:
         conversation.close()
 
 
+def test_an_answer_is_a_letter_or_the_start_of_its_word(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    run = repl(path, [*SETUP, EXECUTE, "actually, no", "yikes", "NO", "not now"])
+    assert run.asked[:3] == ["run it? [y]es [n]o [a]lways [e]dit: "] * 3
+    assert run.output.count("answer y, n, a or e (Ctrl-C cancels the turn)") == 2
+    assert "rejected: not now" in run.output
+    assert DEPLOYED not in run.output
+    assert "always_approve" not in read_session_file(path).meta
+
+
 @pytest.fixture
 def granted(tmp_path: Path) -> Path:
     """A deploy session whose turn 3 answered "always" for execute_deployment."""

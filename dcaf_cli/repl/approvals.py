@@ -70,7 +70,7 @@ class InteractiveDecider:
         keys = ", ".join(list(choices)[:-1]) + f" or {list(choices)[-1]}"
         while True:
             answer = (await self._ask(question, completer=completer)).lower()
-            choice = choices.get(answer[:1]) if answer else None
+            choice = _choice(choices, answer)
             if choice == "yes":
                 return Decision(call.id, True)
             if choice == "always":
@@ -162,3 +162,13 @@ def _typed(raw: str, json_type: str) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError:
         return raw
+
+
+def _choice(choices: dict[str, str], answer: str) -> str | None:
+    """The choice `answer` names: its letter or the start of its word ("y", "ye", "yes").
+
+    Only the first letter would make "actually, no" an "always".
+    """
+    if not answer:
+        return None
+    return next((word for word in choices.values() if word.startswith(answer)), None)
