@@ -79,6 +79,16 @@ def test_log_takes_a_number_of_turns(cart: Path) -> None:
     assert "usage: /log [N]" in log
 
 
+def test_log_and_undo_take_one_turn_or_more(cart: Path) -> None:
+    run = repl("notes", cart, ["/remember a 1", "/log 0", "/undo 0", "/log ²"])
+    out = run.output.rsplit("saved", 1)[1]  # type: ignore[attr-defined]  # after the turn
+    assert "usage: /log [N], where N is a number of turns, 1 or more (got '0')" in out
+    assert "usage: /undo [N], where N is a number of turns, 1 or more (got '0')" in out
+    assert "(got '²')" in out
+    assert "no turns yet" not in out
+    assert "undid" not in out
+
+
 def test_completion_menus_say_what_each_entry_is() -> None:
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document

@@ -127,19 +127,27 @@ def _diff(repl: ReplContext, arg: str) -> bool:
     return True
 
 
+def _turn_count(command: str, arg: str, default: int) -> int:
+    """The N of `/log N` and `/undo N`: a number of turns, 1 or more."""
+    text = arg.strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise UsageError(
+            f"usage: {command} [N], where N is a number of turns, 1 or more (got {text!r})"
+        )
+    return int(text)
+
+
 def _log(repl: ReplContext, arg: str) -> bool:
-    if arg.strip() and not arg.strip().isdigit():
-        raise UsageError(f"usage: /log [N], where N is a number of turns (got {arg.strip()!r})")
     turns = complete_records(repl.conversation.doc)
-    last = int(arg) if arg.strip() else len(turns)
+    last = _turn_count("/log", arg, len(turns))
     repl.console.print(render_log(turns[-last:] if last else []))
     return True
 
 
 def _undo(repl: ReplContext, arg: str) -> bool:
-    if arg.strip() and not arg.strip().isdigit():
-        raise UsageError(f"usage: /undo [N], where N is a number of turns (got {arg.strip()!r})")
-    n = int(arg) if arg.strip() else 1
+    n = _turn_count("/undo", arg, 1)
     report = repl.conversation.undo(n)
     repl.console.print(literal(f"undid {n} turn{'s' if n != 1 else ''}", "bold"))
     repl.show_outcome(report)
