@@ -781,3 +781,12 @@ def test_the_shop_counts_one_item_in_the_singular() -> None:
     assert added == "Added 1x Widget. Cart now has 1 item."
     assert shop.view_cart.invoke({}, session).endswith("Total: 1 item")
     assert shop.checkout.invoke({}, session) == "✅ Order placed! 1 item will be shipped."
+
+
+def test_the_deploy_agent_counts_one_service_in_the_singular() -> None:
+    session = Session()
+    deploy.start_deployment.invoke({"environment": "staging"}, session)
+    first = deploy.add_service.invoke({"service_name": "api", "version": "1.4.2"}, session)
+    assert first == "Added api:1.4.2 to deployment. 1 service total."
+    second = deploy.add_service.invoke({"service_name": "web", "version": "2.0"}, session)
+    assert second == "Added web:2.0 to deployment. 2 services total."

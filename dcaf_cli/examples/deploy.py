@@ -30,7 +30,8 @@ def add_service(service_name: str, version: str, session: Session) -> str:
     session.set("deployment", deployment)
 
     count = len(deployment["services"])
-    return f"Added {service_name}:{version} to deployment. {count} services total."
+    services = "1 service" if count == 1 else f"{count} services"
+    return f"Added {service_name}:{version} to deployment. {services} total."
 
 
 @tool(requires_approval=True, description="Execute the deployment")
