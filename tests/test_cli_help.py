@@ -278,3 +278,22 @@ def test_other_kinds_of_value_get_clicks_names_too(capsys: pytest.CaptureFixture
     assert re.search(r"--pair +<TEXT INTEGER>\.\.\.", text), text
     assert re.search(r"--out +DIRECTORY", text), text
     assert not re.findall(r"<[a-z][a-z_|\[\] ]*>", text), text
+
+
+def test_examples_with_a_comment_fit_an_80_column_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    commented = [
+        (path, line.strip())
+        for path, command in COMMANDS.items()
+        for line in (command.epilog or "").splitlines()
+        if line.startswith("  ") and "  # " in line
+    ]
+    assert len(commented) > 20
+    broken = []
+    for path, line in commented:
+        shown = [row.strip() for row in _help(capsys, path).splitlines()]
+        if line not in shown:
+            broken.append(line)
+    assert broken == [], "\n".join(broken)

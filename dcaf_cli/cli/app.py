@@ -17,12 +17,12 @@ app = typer.Typer(
     help="A terminal for session-based LLM agents: chat, inspect and serve agents whose "
     "tools keep state in a JSON session.",
     epilog="Examples:\n\n"
-    "  dcaf run shop --session cart.json             # chat; the session is saved to cart.json\n\n"
-    "  dcaf run -c                                   # continue the last session saved for you\n\n"
-    "  dcaf session show cart.json                   # inspect it: no agent, no model, no key\n\n"
-    "  dcaf tools shop                               # an agent's tools and their parameters\n\n"
-    "  dcaf serve shop --port 8000                   # the agent over HTTP\n\n"
-    "  dcaf models                                   # the model providers\n\n"
+    "  dcaf run shop --session cart.json   # chat; cart.json is saved every turn\n\n"
+    "  dcaf run -c                         # continue the last session saved for you\n\n"
+    "  dcaf session show cart.json         # inspect it: no agent, no model, no key\n\n"
+    "  dcaf tools shop                     # an agent's tools and their parameters\n\n"
+    "  dcaf serve shop --port 8000         # the agent over HTTP\n\n"
+    "  dcaf models                         # the model providers\n\n"
     "Run `dcaf COMMAND --help` for a command's options and examples.\n\n" + EXIT_CODES,
     no_args_is_help=True,
     rich_markup_mode="markdown",

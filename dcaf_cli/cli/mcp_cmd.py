@@ -9,10 +9,10 @@ from dcaf_cli.cli.run import Approve
 
 EXAMPLES = (
     "Examples:\n\n"
-    "  dcaf mcp shop --session cart.json                  # stdio, for an MCP client to start\n\n"
-    "  dcaf mcp shop --session cart.json --port 9000      # http://127.0.0.1:9000/mcp\n\n"
-    "  dcaf mcp deploy --session d.json --approve yes     # also tools that ask for approval\n\n"
-    "  dcaf session log cart.json                         # what the client did, call by call"
+    "  dcaf mcp shop --session cart.json               # stdio, for an MCP client\n\n"
+    "  dcaf mcp shop --session cart.json --port 9000   # http://127.0.0.1:9000/mcp\n\n"
+    "  dcaf mcp deploy --session d.json --approve yes  # and the tools that ask\n\n"
+    "  dcaf session log cart.json                      # what the client did"
 )
 
 

@@ -22,12 +22,12 @@ REPLAY_EXIT_CODES = (
 
 EXAMPLES = (
     "Examples:\n\n"
-    "  dcaf replay sessions/shop.json                     # the recorded tool calls, again\n\n"
-    "  dcaf replay sessions/shop.json agents/shop.py      # against another agent file\n\n"
-    "  dcaf replay cart.json --model offline              # send the messages again\n\n"
+    "  dcaf replay sessions/shop.json                  # the recorded calls, again\n\n"
+    "  dcaf replay sessions/shop.json agents/shop.py   # against another agent file\n\n"
+    "  dcaf replay cart.json --model offline           # send the messages again\n\n"
     "  dcaf replay cart.json --ignore /cart/*/added_at --turns 3..8\n\n"
     "  dcaf replay cart.json --json | jq 'select(.ok | not)'\n\n"
-    "  dcaf replay cart.json --junit replay.xml           # for CI test reports\n\n"
+    "  dcaf replay cart.json --junit replay.xml        # for CI test reports\n\n"
     + REPLAY_EXIT_CODES
 )
 

@@ -40,17 +40,16 @@ def bare_resume(args: list[str]) -> list[str]:
 
 EXAMPLES = (
     "Examples:\n\n"
-    "  dcaf run shop                                 # saved in the sessions folder\n\n"
-    "  dcaf run -c                                   # continue the last session\n\n"
-    "  dcaf run --resume                             # pick a session to continue\n\n"
-    "  dcaf run shop --session cart.json             # created if missing, saved each turn\n\n"
+    "  dcaf run shop                       # saved in the sessions folder\n\n"
+    "  dcaf run -c                         # continue the last session\n\n"
+    "  dcaf run --resume                   # pick a session to continue\n\n"
+    "  dcaf run shop --session cart.json   # created if missing, saved each turn\n\n"
     "  dcaf run dcaf_cli.examples.deploy -m 'start a deployment to staging' --json\n\n"
     "  dcaf run shop --model openai:gpt-4o-mini --session cart.json\n\n"
     "  echo 'add 2 widgets' | dcaf run shop --session cart.json\n\n"
     "  dcaf run agents/k8s.py --context tenant_name=acme --context k8s_namespace=web\n\n"
     "  dcaf run --url http://127.0.0.1:8000 --session remote.json\n\n"
-    "  dcaf run notes --mcp 'python weather_server.py' --mcp http://127.0.0.1:9000/mcp\n\n"
-    + EXIT_CODES
+    "  dcaf run notes --mcp 'python weather.py' --mcp http://127.0.0.1:9000/mcp\n\n" + EXIT_CODES
 )
 
 

@@ -13,10 +13,10 @@ from dcaf_cli.settings import SERVE_TOKEN
 
 EXAMPLES = (
     "Examples:\n\n"
-    "  dcaf serve shop                                  # http://127.0.0.1:8000\n\n"
+    "  dcaf serve shop                                   # http://127.0.0.1:8000\n\n"
     "  dcaf serve agents/deploy.py --port 9000 --model openai:gpt-4o-mini\n\n"
     "  DCAF_SESSION_SECRET=... dcaf serve shop --host 0.0.0.0 --workers 4\n\n"
-    "  dcaf serve shop --workers 2 --ledger redis://10.0.0.5:6379/0   # replicas share it\n\n"
+    "  dcaf serve shop --workers 2 --ledger redis://db:6379/0   # replicas share it\n\n"
     '  curl -s localhost:8000/api/chat --json \'{"messages": [{"role": "user", '
     '"content": "add 2 widgets"}]}\'\n\n'
     "  dcaf run --url http://127.0.0.1:8000 --session cart.json"

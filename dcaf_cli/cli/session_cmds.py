@@ -24,7 +24,7 @@ session_app = typer.Typer(
     help="Inspect, compare, edit and undo session files offline: no agent, no model, no key. "
     "ls, rm and prune work on the sessions folder, where `dcaf run` saves without --session.",
     epilog="Examples:\n\n"
-    "  dcaf session ls                                # the saved sessions, most recent first\n\n"
+    "  dcaf session ls                     # the saved sessions, most recent first\n\n"
     "  dcaf session show sessions/shop.json\n\n"
     "  dcaf session log sessions/shop.json\n\n"
     "  dcaf session set cart.json cart[0].quantity 3\n\n"

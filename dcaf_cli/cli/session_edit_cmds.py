@@ -64,8 +64,8 @@ def _show(outcome: "EditOutcome", *, title: str | None = None) -> None:
     epilog="Examples:\n\n"
     "  dcaf session set cart.json cart[0].quantity 3\n\n"
     '  dcaf session set cart.json prefs \'{"currency": "EUR"}\'\n\n'
-    "  dcaf session set cart.json zip '\"02134\"'      # force a string with JSON quotes\n\n"
-    '  dcaf session set cart.json cart[2] \'{"item": "Gizmo", "quantity": 1}\'  # append',
+    "  dcaf session set cart.json zip '\"02134\"'      # JSON quotes keep it a string\n\n"
+    '  dcaf session set cart.json cart[2] \'{"item": "Gizmo", "quantity": 1}\' # append',
 )
 def set_(
     file: FileArg,
