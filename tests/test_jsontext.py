@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dcaf_cli.session.diff import diff_values, to_patch
-from dcaf_cli.session.jsontext import dumps
-from dcaf_cli.session.jsonvalue import JSON, MAX_DEPTH, copy_json, same, scrub_text, to_json
+from dcaf_cli.session.jsontext import dumps, scrub_text
+from dcaf_cli.session.jsonvalue import JSON, MAX_DEPTH, copy_json, same, to_json
 from dcaf_cli.session.redact import MASK, redact, secret_paths
 
 DEEP = 5_000  # well past the ~1,000 frames Python allows

@@ -19,7 +19,8 @@ from dcaf_cli.runtime.results import (
     PendingToolCall,
 )
 from dcaf_cli.runtime.turn import TurnOptions
-from dcaf_cli.session.jsonvalue import scrub_text, unencodable
+from dcaf_cli.session.jsontext import scrub_text
+from dcaf_cli.session.jsonvalue import unencodable
 from dcaf_cli.session.pathedit import delete_at, set_at
 from dcaf_cli.session.recorder import Recorder
 from dcaf_cli.session.redact import secrets_in_changes

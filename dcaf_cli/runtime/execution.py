@@ -10,7 +10,8 @@ from typing import Any
 
 from dcaf_cli.models.base import Message, ToolCall
 from dcaf_cli.runtime.results import EventSink, ExecutedToolCall, ToolFinished, ToolStarted
-from dcaf_cli.session.jsonvalue import scrub_text, to_json
+from dcaf_cli.session.jsontext import scrub_text
+from dcaf_cli.session.jsonvalue import to_json
 from dcaf_cli.session.session import Session
 from dcaf_cli.session.text import exception_line
 from dcaf_cli.tools.tool import Tool

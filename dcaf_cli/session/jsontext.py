@@ -6,16 +6,22 @@ orjson and pydantic_core stop at 255 levels. `dumps` writes what `json.dumps` wr
 (with `indent=2` or compact with `", "` and `": "`, non-ASCII kept), at any depth, and
 with `limit` it stops once it has that many characters: a one-line preview of a 10 MB
 value costs its first line, not the whole value.
+
+`scrub_text` makes what a model or a server said storable: text a UTF-8 file can hold.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from json.encoder import encode_basestring
-from typing import Literal
+from typing import Any, Literal
+
+from dcaf_cli.session.fastjson import fast_json
 
 NonFinite = Literal["error", "null"]
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Frame:
@@ -134,3 +140,48 @@ def _key(key: object) -> str:
     if isinstance(key, float):
         return float.__repr__(key)
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def scrub_text(value: Any) -> tuple[Any, bool]:
+    """`value` (JSON data) with every lone surrogate replaced by U+FFFD, and whether any
+    was: for records of what a model or server said, which must stay saveable. Session
+    data never needs it (`to_json` refuses such text, naming the key)."""
+    fast = fast_json()
+    if fast is not None:  # it refuses lone surrogates: what it encodes holds none
+        try:
+            fast.dumps(value)
+        except fast.JSONEncodeError:
+            pass  # a surrogate, or what only the writer below can tell
+        else:
+            return value, False
+    try:
+        text = dumps(value, nan="null")
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _replaced(value), True
+    except (TypeError, ValueError):
+        return value, False  # not for this check to report
+    return value, False
+
+
+def _replaced(value: Any) -> Any:
+    """`value` with each lone surrogate in its strings and keys replaced (at any depth)."""
+    holder: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, holder, 0)]
+    while stack:
+        item, target, slot = stack.pop()
+        if isinstance(item, str):
+            target[slot] = _SURROGATE.sub("\ufffd", item)
+        elif isinstance(item, dict):
+            out: dict[Any, Any] = {}
+            target[slot] = out
+            for k, v in item.items():
+                key = _SURROGATE.sub("\ufffd", k) if isinstance(k, str) else k
+                out[key] = None
+                stack.append((v, out, key))
+        elif isinstance(item, list | tuple):
+            target[slot] = listed = [None] * len(item)
+            stack += [(v, listed, i) for i, v in enumerate(item)]
+        else:
+            target[slot] = item
+    return holder[0]

@@ -13,7 +13,6 @@ import dataclasses
 import datetime as dt
 import marshal
 import math
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from enum import Enum
@@ -28,7 +27,6 @@ JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | 
 Path: TypeAlias = tuple[str | int, ...]
 
 _LEAVES = (str, bool, int, float, type(None), dt.date, dt.time, uuid.UUID)
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _IMMUTABLE_JSON = frozenset({str, int, bool, type(None)})
 _NOT_UNICODE = (
     "holds text that is not valid Unicode (a lone surrogate, or undecodable bytes), "
@@ -46,53 +44,6 @@ def unencodable(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
-
-
-def scrub_text(value: Any) -> tuple[Any, bool]:
-    """`value` (JSON data) with every lone surrogate replaced by U+FFFD, and whether any
-    was: for records of what a model or server said, which must stay saveable. Session
-    data never needs it (`to_json` refuses such text, naming the key)."""
-    fast = fast_json()
-    if fast is not None:  # it refuses lone surrogates: what it encodes holds none
-        try:
-            fast.dumps(value)
-        except fast.JSONEncodeError:
-            pass  # a surrogate, or what only the writer below can tell
-        else:
-            return value, False
-    from dcaf_cli.session.jsontext import dumps  # (it is not needed to read a file)
-
-    try:
-        text = dumps(value, nan="null")
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _replaced(value), True
-    except (TypeError, ValueError):
-        return value, False  # not for this check to report
-    return value, False
-
-
-def _replaced(value: Any) -> Any:
-    """`value` with each lone surrogate in its strings and keys replaced (at any depth)."""
-    holder: list[Any] = [None]
-    stack: list[tuple[Any, Any, Any]] = [(value, holder, 0)]
-    while stack:
-        item, target, slot = stack.pop()
-        if isinstance(item, str):
-            target[slot] = _SURROGATE.sub("\ufffd", item)
-        elif isinstance(item, dict):
-            out: dict[Any, Any] = {}
-            target[slot] = out
-            for k, v in item.items():
-                key = _SURROGATE.sub("\ufffd", k) if isinstance(k, str) else k
-                out[key] = None
-                stack.append((v, out, key))
-        elif isinstance(item, list | tuple):
-            target[slot] = listed = [None] * len(item)
-            stack += [(v, listed, i) for i, v in enumerate(item)]
-        else:
-            target[slot] = item
-    return holder[0]
 
 
 def to_json(value: object, key: str, *, inside: Path = ()) -> JSON:
