@@ -221,6 +221,23 @@ def test_hand_broken_records_are_findings_not_crashes(
             assert result.status == ExitStatus.BAD_INPUT
 
 
+def test_validate_finds_the_message_count_undo_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    turn = {"n": 1, "at": "2026-01-01T00:00:00Z", "input": "x", "kind": "chat"}
+    turns = [{**turn, "patch": [], "undo": [], "messages": "x"}]
+    path = write(tmp_path / "s.json", {}, turns=turns)
+    undo = run_dcaf(capsys, monkeypatch, "session", "undo", path)
+    assert undo.status == ExitStatus.BAD_INPUT
+    assert "\"messages\" count is 'x', not a whole number" in undo.err
+    result = run_dcaf(capsys, monkeypatch, "session", "validate", path)
+    assert result.status == 2, result.out
+    assert "turns: turn 1's \"messages\" count is 'x', not a whole number" in result.out
+    turns = [{**turn, "patch": [], "undo": [], "messages": 1}]
+    result = run_dcaf(capsys, monkeypatch, "session", "validate", write(path, {}, turns=turns))
+    assert "the records count 1 message, but the file has 0" in result.out
+
+
 @pytest.mark.parametrize("number", ["1e999", "-1e999", "1" + "0" * 400 + ".0"])
 def test_a_number_too_large_for_a_float_is_refused_on_load(
     tmp_path: Path, number: str, capsys: pytest.CaptureFixture[str],

@@ -179,7 +179,7 @@ def _next_number(turns: list[TurnRecord]) -> int:
 
 def _message_count(turn: TurnRecord) -> int:
     count = turn.get("messages", 0)
-    if type(count) is not int or count < 0:
+    if not records.is_count(count):
         raise _broken(turn, f'its "messages" count is {count!r}, not a whole number')
     return count
 

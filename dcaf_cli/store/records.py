@@ -51,7 +51,12 @@ def turn_contents(doc: SessionFile) -> list[TurnContent]:
 def message_count(record: TurnRecord) -> int:
     """How many messages the record's turn appended (0 when the record says nonsense)."""
     count = record.get("messages", 0)
-    return count if type(count) is int and count >= 0 else 0
+    return count if is_count(count) else 0
+
+
+def is_count(count: object) -> bool:
+    """Whether a record's `messages` is a count of messages: a whole number, 0 or more."""
+    return type(count) is int and count >= 0
 
 
 def complete_records(doc: SessionFile) -> list[TurnRecord]:

@@ -21,9 +21,10 @@ from dcaf_cli.protocol.wire import parse_messages
 from dcaf_cli.session.diff import apply_patch, same
 from dcaf_cli.session.jsonvalue import to_json
 from dcaf_cli.session.redact import secret_paths
+from dcaf_cli.session.text import plural
 from dcaf_cli.store import history
 from dcaf_cli.store.filestore import read_session_file
-from dcaf_cli.store.records import message_count
+from dcaf_cli.store.records import is_count, message_count
 from dcaf_cli.store.sessionfile import SessionFile, encode_document
 
 
@@ -90,10 +91,16 @@ def _check_history(doc: SessionFile, result: Validation) -> None:
     if whole != numbers or whole != sorted(set(whole)):
         result.problems.append("turns: numbers must be whole numbers in increasing order")
         return
+    for turn in doc.turns:
+        if not is_count(count := turn.get("messages", 0)):
+            result.problems.append(
+                f'turns: turn {turn["n"]}\'s "messages" count is {count!r}, not a whole'
+                " number; undo could not take its messages back"
+            )
     counted = sum(message_count(turn) for turn in doc.turns)
     if counted > len(doc.messages):
         result.problems.append(
-            f"turns: the records count {counted} messages, but the file has"
+            f"turns: the records count {plural(counted, 'message')}, but the file has"
             f" {len(doc.messages)}; undo could not take them back"
         )
     try:
