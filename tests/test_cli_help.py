@@ -297,3 +297,10 @@ def test_examples_with_a_comment_fit_an_80_column_terminal(
         if line not in shown:
             broken.append(line)
     assert broken == [], "\n".join(broken)
+
+
+def test_examples_quote_the_paths_with_brackets() -> None:
+    """zsh (macOS's shell) reads an unquoted cart[0] as a pattern and stops: "no matches"."""
+    bare = re.compile(r"""(?<!['"])\b\w+\[\d+\]""")
+    unquoted = [line for _, line in EXAMPLES if bare.search(line.split("#")[0].split("|")[0])]
+    assert unquoted == []

@@ -27,9 +27,10 @@ session_app = typer.Typer(
     "  dcaf session ls                     # the saved sessions, most recent first\n\n"
     "  dcaf session show sessions/shop.json\n\n"
     "  dcaf session log sessions/shop.json\n\n"
-    "  dcaf session set cart.json cart[0].quantity 3\n\n"
+    "  dcaf session set cart.json 'cart[0].quantity' 3\n\n"
     "  dcaf session undo cart.json\n\n"
-    'Paths into the data: cart[0].item or cart.0.item; quote odd keys as prefs["a.b"].',
+    'Paths into the data: cart[0].item or cart.0.item; quote odd keys as prefs["a.b"]. '
+    "In the shell, quote a path with brackets ('cart[0].item'): zsh reads [0] as a pattern.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
     context_settings={"help_option_names": HELP_OPTIONS},
@@ -55,7 +56,7 @@ def _at_turn(doc: "SessionFile", turn: int | None) -> dict[str, Any]:
 @session_app.command(
     epilog="Examples:\n\n"
     "  dcaf session show sessions/shop.json\n\n"
-    "  dcaf session show sessions/shop.json --key cart[0]\n\n"
+    "  dcaf session show sessions/shop.json --key 'cart[0]'\n\n"
     "  dcaf session show sessions/shop.json --turn 1\n\n"
     "  dcaf session show sessions/shop.json --json | jq '.cart | length'",
 )
@@ -176,7 +177,7 @@ def diff(
 @session_app.command(
     epilog="Examples:\n\n"
     "  dcaf session get sessions/shop.json cart\n\n"
-    "  dcaf session get sessions/shop.json cart[0].item | jq -r .",
+    "  dcaf session get sessions/shop.json 'cart[0].item' | jq -r .",
 )
 def get(
     file: FileArg,

@@ -62,10 +62,10 @@ def _show(outcome: "EditOutcome", *, title: str | None = None) -> None:
 @commands.command(
     "set",
     epilog="Examples:\n\n"
-    "  dcaf session set cart.json cart[0].quantity 3\n\n"
+    "  dcaf session set cart.json 'cart[0].quantity' 3\n\n"
     '  dcaf session set cart.json prefs \'{"currency": "EUR"}\'\n\n'
     "  dcaf session set cart.json zip '\"02134\"'      # JSON quotes keep it a string\n\n"
-    '  dcaf session set cart.json cart[2] \'{"item": "Gizmo", "quantity": 1}\' # append',
+    '  dcaf session set cart.json cart.2 \'{"item": "Gizmo", "quantity": 1}\'  # append',
 )
 def set_(
     file: FileArg,
@@ -89,7 +89,7 @@ def set_(
     "delete",
     epilog="Examples:\n\n"
     "  dcaf session delete cart.json coupon\n\n"
-    "  dcaf session delete cart.json cart[0]",
+    "  dcaf session delete cart.json 'cart[0]'",
 )
 def delete(file: FileArg, key: KeyArg) -> None:
     """Delete one key (or list item) from a session file, recorded as a turn you can undo."""
