@@ -276,7 +276,7 @@ def test_undo_reverses_the_last_turns_and_saves(cart: Path) -> None:
         ["add 2 widgets", "add 3 gadgets", "/undo", "/undo 5", "/undo abc", "/get cart"],
     )
     out = run.output
-    assert "undid 1 turn" in out
+    assert "undid turn 2\n" in out  # the words of `dcaf session undo`
     assert '- cart[1] {"item": "gadget", "quantity": 3}' in out
     assert f"saved {cart} (revision 3)" in out
     assert "error: cannot undo 5 turns" in out
@@ -653,6 +653,7 @@ def test_completion_of_commands_tools_arguments_choices_and_keys(cart: Path) -> 
 def test_turns_from_before_clear_can_still_be_undone(cart: Path) -> None:
     run = repl("shop", cart, ["add 2 widgets", "/clear", "add 1 gadget", "/undo 2"])
     assert "error" not in run.output
+    assert "undid turns 1, 2" in run.output
     doc = read_session_file(cart)
     assert doc.session == {}
     assert doc.messages == []

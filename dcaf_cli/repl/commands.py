@@ -148,8 +148,9 @@ def _log(repl: ReplContext, arg: str) -> bool:
 
 def _undo(repl: ReplContext, arg: str) -> bool:
     n = _turn_count("/undo", arg, 1)
+    numbers = ", ".join(str(t["n"]) for t in repl.conversation.doc.turns[-n:])
     report = repl.conversation.undo(n)
-    repl.console.print(literal(f"undid {n} turn{'s' if n != 1 else ''}", "bold"))
+    repl.console.print(literal(f"undid turn{'s' if n != 1 else ''} {numbers}", "bold"))
     repl.show_outcome(report)
     return True
 
