@@ -181,7 +181,7 @@ def test_uvicorn_failing_to_start_is_one_line_and_exit_1(
     listening: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The port is taken between dcaf's check and uvicorn's bind.
-    monkeypatch.setattr(entry, "check_port", lambda host, port: None)
+    monkeypatch.setattr(entry, "check_port", lambda host, port: port)
     assert run_cli(["serve", "shop", "--port", str(listening)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("dcaf: serving shop")
@@ -310,3 +310,25 @@ def test_serve_says_once_how_to_stop_and_hides_uvicorns_start_up_lines(
     for line in ("Started server process", "Waiting for application", "Application startup",
                  "Uvicorn running", "Shutting down", "Finished server process"):  # fmt: skip
         assert line not in shown, shown
+
+
+def test_port_0_serves_on_a_free_port_and_says_which(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in SERVE_ENV and "PROXY" not in k.upper()}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dcaf_cli", "serve", "counter", "--port", "0"],
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline().decode()
+        url = first.split(" at ", 1)[1].split("/api/chat", 1)[0]
+        assert url.startswith("http://127.0.0.1:")
+        assert not url.endswith(":0")
+        wait_until_up(url, proc)
+        assert httpx.get(f"{url}/health", timeout=30).json()["agent"] == "counter"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0

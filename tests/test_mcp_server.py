@@ -110,3 +110,41 @@ def test_over_http_with_a_second_writer_refused(
         proc.wait(30)
         assert proc.stderr is not None
         proc.stderr.close()
+
+
+def test_over_http_port_0_listens_on_a_free_port_and_says_which(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        command(tmp_path / "deploy.json", "--port", "0"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline().decode()
+        assert line.startswith("dcaf mcp: serving deploy at http://127.0.0.1:"), line
+        port = int(line.rsplit(":", 1)[1].split("/", 1)[0])
+        assert port != 0
+        wait_until(lambda: listening(port) or proc.poll() is not None, "dcaf mcp to listen")
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+def test_over_http_a_port_in_use_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke(capsys, "mcp", "deploy", "--session", str(tmp_path / "d.json"),
+                        "--port", str(port))  # fmt: skip
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"dcaf: error: port {port} on 127.0.0.1 is in use; choose another with --port"
+    )

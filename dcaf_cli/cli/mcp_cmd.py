@@ -43,7 +43,8 @@ def mcp(
         int | None,
         typer.Option(
             "--port",
-            help="Serve streamable HTTP at http://127.0.0.1:PORT/mcp instead of stdio.",
+            help="Serve streamable HTTP at http://127.0.0.1:PORT/mcp instead of stdio (0: a free "
+            "port, shown at start).",
             show_default=False,
         ),
     ] = None,
@@ -71,6 +72,9 @@ def mcp(
         if port is None:
             anyio.run(serve_stdio, server)
         else:
+            from dcaf_cli.server.startup import check_port
+
+            port = check_port("127.0.0.1", port)  # 0: a free one, named here
             typer.echo(f"dcaf mcp: serving {agent} at http://127.0.0.1:{port}/mcp", err=True)
             serve_http(server, port)
     finally:

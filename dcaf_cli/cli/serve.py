@@ -44,7 +44,9 @@ def serve(  # noqa: PLR0917  (Typer reads the parameters)
     host: Annotated[
         str, typer.Option("--host", help="Interface to bind; 0.0.0.0 for every interface.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", "-p", help="Port to listen on (0: a free one, shown at start).")
+    ] = 8000,
     workers: Annotated[
         int,
         typer.Option(

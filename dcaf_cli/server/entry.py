@@ -238,7 +238,7 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
     if options.workers < 1:
         raise UsageError("--workers must be at least 1")
     agent = build_agent(spec, options.model)  # fail here, before binding the port
-    check_port(options.host, options.port)
+    options = replace(options, port=check_port(options.host, options.port))
     # What the workers build their app from (see above).
     if not settings.session_secrets() and not settings.approval_keys():
         os.environ[settings.APPROVAL_KEY] = secrets.token_hex(32)

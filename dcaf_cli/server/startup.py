@@ -23,8 +23,9 @@ SERVING = "Uvicorn running on"  # uvicorn logs it once the socket is bound
 WORKER_FAILED = "failed to start"  # "Child process [N] failed to start, stopping the parent"
 
 
-def check_port(host: str, port: int) -> None:
-    """UsageError unless uvicorn could bind `host:port` now.
+def check_port(host: str, port: int) -> int:
+    """The port uvicorn can bind on `host` now: `port`, or for 0 a free one the system
+    picks (so `dcaf serve --port 0` says where it listens). UsageError if there is none.
 
     The socket is set up as uvicorn sets up its own (SO_REUSEADDR on, except on Windows
     where it would let two servers share the port), so a port left in TIME_WAIT by a
@@ -46,6 +47,7 @@ def check_port(host: str, port: int) -> None:
             raise UsageError(f"cannot listen on {host} port {port}: {reason}") from None
         except OverflowError:  # a port outside 0-65535
             raise UsageError(f"--port {port} is not a port number (0 to 65535)") from None
+        return int(sock.getsockname()[1])
 
 
 class _StartupErrors(logging.Filter):
