@@ -1,5 +1,6 @@
-"""Agents: the seed's session lifecycle and deployment workflow through `Agent.run`, approvals
-(`decisions_message`, `complete_turn`), custom agent functions, and model specs.
+"""Agents: the session lifecycle and deployment workflow of DCAF's Session guide through
+`Agent.run`, approvals (`decisions_message`, `complete_turn`), custom agent functions, and
+model specs.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def test_the_public_api_imports() -> None:
     }
 
 
-# -- the seed's "Session Lifecycle", turns 1 to 4 ----------------------------------------
+# -- the guide's "Session Lifecycle", turns 1 to 4 ----------------------------------------
 
 SLASH = ["/add_to_cart Widget 2", "/add_to_cart item=Gadget quantity=3", "/checkout", "/view_cart"]
 FREE_TEXT = ["add 2 Widgets to my cart", "add 3 Gadgets", "checkout", "what's in my cart?"]
@@ -80,7 +81,7 @@ LIFECYCLE = [
 
 
 @pytest.mark.parametrize("inputs", [SLASH, FREE_TEXT], ids=["slash", "free-text"])
-def test_seed_session_lifecycle_with_session_argument(inputs: list[str]) -> None:
+def test_guide_session_lifecycle_with_session_argument(inputs: list[str]) -> None:
     session: dict[str, Any] = {}
     for text, (name, arguments, after, reply, patch) in zip(inputs, LIFECYCLE, strict=True):
         response = shop.agent.run([user(text)], session=session)
@@ -95,9 +96,9 @@ def test_seed_session_lifecycle_with_session_argument(inputs: list[str]) -> None
 
 
 @pytest.mark.parametrize("inputs", [SLASH, FREE_TEXT], ids=["slash", "free-text"])
-def test_seed_session_lifecycle_over_the_helpdesk_protocol(inputs: list[str]) -> None:
+def test_guide_session_lifecycle_over_the_helpdesk_protocol(inputs: list[str]) -> None:
     """The session travels in the last user message's `data.session` and comes back in
-    the assistant message's `data.session`, as the seed's Protocol Integration shows."""
+    the assistant message's `data.session`, as the guide's Protocol Integration shows."""
     conversation: list[dict[str, Any]] = []
     session: dict[str, Any] = {}
     for text, (name, _, after, reply, _) in zip(inputs, LIFECYCLE, strict=True):
@@ -148,7 +149,7 @@ def test_agent_makes_plain_functions_tools_and_refuses_duplicate_names() -> None
         Agent(tools=[greet, tool(greet)])
 
 
-# -- the seed's deployment workflow and its approval ---------------------------------------
+# -- the guide's deployment workflow and its approval ---------------------------------------
 
 DEPLOYMENT = {
     "environment": "staging",
@@ -572,7 +573,7 @@ def test_complete_turn_keeps_earlier_history_out_of_the_added_messages() -> None
 def my_agent(
     messages: list[dict[str, Any]], context: dict[str, Any], session: Session
 ) -> AgentResult:
-    """The seed's custom agent with session access."""
+    """The guide's custom agent with session access."""
     call_count = session.get("call_count", 0)
     session.set("call_count", call_count + 1)
     session.set("last_message", messages[-1]["content"])
@@ -580,7 +581,7 @@ def my_agent(
 
 
 def old_style(messages: list[dict[str, Any]], context: dict[str, Any]) -> AgentResult:
-    """The seed's backward-compatible form: no session parameter."""
+    """The guide's backward-compatible form: no session parameter."""
     return AgentResult(text="Hello!")
 
 
@@ -597,7 +598,7 @@ async def async_two(messages: list[dict[str, Any]], context: dict[str, Any]) -> 
     return AgentResult(text=str(len(messages)), data={"extra": 1})
 
 
-def test_seed_my_agent_counts_calls_in_the_session() -> None:
+def test_guide_my_agent_counts_calls_in_the_session() -> None:
     agent = FunctionAgent(my_agent)
     session: dict[str, Any] = {}
     for n in (1, 2, 3):
@@ -610,7 +611,7 @@ def test_seed_my_agent_counts_calls_in_the_session() -> None:
     assert agent.tools == []
 
 
-def test_seed_old_style_agent_without_session_still_works() -> None:
+def test_guide_old_style_agent_without_session_still_works() -> None:
     agent = FunctionAgent(old_style)
     assert not agent.wants_session
     response = agent.run([user("hi")], session={"kept": True})

@@ -1,4 +1,4 @@
-"""Seed compatibility: agent files written with the DCAF framework's imports load and run
+"""DCAF compatibility: agent files written with the DCAF framework's imports load and run
 unchanged when the real `dcaf` package is not installed."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
     reason="the real dcaf package is installed; the stand-ins step aside",
 )
 
-SEED_TOOLS = '''
+GUIDE_TOOLS = '''
 from dcaf.core import Session, Agent
 from dcaf.tools import tool
 from dcaf.core.primitives import AgentResult
@@ -65,7 +65,7 @@ def execute_deployment(session: Session) -> str:
 agent = Agent(tools=[add_to_cart, checkout, execute_deployment])
 '''
 
-SEED_SERVE = '''
+GUIDE_SERVE = '''
 from dcaf.core import serve, Session
 from dcaf.core.primitives import AgentResult
 
@@ -87,7 +87,7 @@ def my_agent(messages: list, context: dict, session: Session) -> AgentResult:
 serve(my_agent)
 '''
 
-SEED_SERVE_OLD_STYLE = """
+GUIDE_SERVE_OLD_STYLE = """
 from dcaf.core import serve
 from dcaf.core.primitives import AgentResult
 
@@ -98,7 +98,7 @@ def my_agent(messages: list, context: dict) -> AgentResult:
 serve(my_agent, port=8000)
 """
 
-SEED_INTERCEPTORS = '''
+GUIDE_INTERCEPTORS = '''
 from dcaf.core import Agent, LLMRequest, LLMResponse, Session
 from dcaf.tools import tool
 
@@ -134,7 +134,7 @@ agent = Agent(
 '''
 
 
-def write(folder: Path, source: str, name: str = "seed_agent.py") -> Path:
+def write(folder: Path, source: str, name: str = "guide_agent.py") -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(source), encoding="utf-8")
     return path
@@ -144,8 +144,8 @@ def user(text: str) -> dict[str, Any]:
     return {"role": "user", "content": text}
 
 
-def test_a_seed_tools_file_loads_and_runs_unchanged(tmp_path: Path) -> None:
-    agent = load_agent(str(write(tmp_path, SEED_TOOLS)))
+def test_a_guide_tools_file_loads_and_runs_unchanged(tmp_path: Path) -> None:
+    agent = load_agent(str(write(tmp_path, GUIDE_TOOLS)))
     assert isinstance(agent, Agent)
     assert [t.name for t in agent.tools] == ["add_to_cart", "checkout", "execute_deployment"]
     # `tool` from dcaf.tools has DCAF's default: every tool asks before it runs.
@@ -164,27 +164,27 @@ def test_a_seed_tools_file_loads_and_runs_unchanged(tmp_path: Path) -> None:
     assert [p.name for p in paused.pending_tool_calls] == ["execute_deployment"]
 
 
-def test_seed_imports_give_dcaf_cli_objects() -> None:
+def test_guide_imports_give_dcaf_cli_objects() -> None:
     install()
-    from dcaf.core import Agent as SeedAgent
-    from dcaf.core import Session as SeedSession
-    from dcaf.core.primitives import AgentResult as SeedResult
-    from dcaf.core.session import Session as SeedSession2
-    from dcaf.tools import tool as seed_tool
+    from dcaf.core import Agent as GuideAgent
+    from dcaf.core import Session as GuideSession
+    from dcaf.core.primitives import AgentResult as GuideResult
+    from dcaf.core.session import Session as GuideSession2
+    from dcaf.tools import tool as guide_tool
 
     import dcaf_cli
 
-    assert SeedSession is SeedSession2 is dcaf_cli.Session
-    assert issubclass(SeedAgent, dcaf_cli.Agent)
-    assert SeedResult is dcaf_cli.AgentResult
-    assert isinstance(seed_tool(lambda: None), dcaf_cli.Tool)
+    assert GuideSession is GuideSession2 is dcaf_cli.Session
+    assert issubclass(GuideAgent, dcaf_cli.Agent)
+    assert GuideResult is dcaf_cli.AgentResult
+    assert isinstance(guide_tool(lambda: None), dcaf_cli.Tool)
     import dcaf
 
     assert dcaf.core.primitives.AgentResult is dcaf_cli.AgentResult
 
 
-def test_a_seed_file_calling_serve_loads_the_served_agent(tmp_path: Path) -> None:
-    agent = load_agent(str(write(tmp_path, SEED_SERVE)))
+def test_a_guide_file_calling_serve_loads_the_served_agent(tmp_path: Path) -> None:
+    agent = load_agent(str(write(tmp_path, GUIDE_SERVE)))
     assert isinstance(agent, FunctionAgent)
     assert agent.name == "my_agent"
     assert served == []  # taken by the loader, not left for the next load
@@ -196,16 +196,16 @@ def test_a_seed_file_calling_serve_loads_the_served_agent(tmp_path: Path) -> Non
         session = response.session
 
 
-def test_a_seed_old_style_serve_file(tmp_path: Path) -> None:
-    agent = load_agent(str(write(tmp_path, SEED_SERVE_OLD_STYLE)))
+def test_a_guide_old_style_serve_file(tmp_path: Path) -> None:
+    agent = load_agent(str(write(tmp_path, GUIDE_SERVE_OLD_STYLE)))
     assert isinstance(agent, FunctionAgent)
     assert not agent.wants_session
     response = agent.run([user("hi")], session={"kept": 1})
     assert (response.text, response.session) == ("Hello!", {"kept": 1})
 
 
-def test_a_seed_interceptors_file(tmp_path: Path) -> None:
-    agent = load_agent(str(write(tmp_path, SEED_INTERCEPTORS)))
+def test_a_guide_interceptors_file(tmp_path: Path) -> None:
+    agent = load_agent(str(write(tmp_path, GUIDE_INTERCEPTORS)))
     assert isinstance(agent, Agent)
     response = agent.run(
         [user("recall user_name")],
@@ -217,9 +217,9 @@ def test_a_seed_interceptors_file(tmp_path: Path) -> None:
     assert response.session == {"user_name": "Alice", "request_count": 1, "had_tool_calls": False}
 
 
-def test_a_seed_module_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    name = f"seed_mod_{uuid.uuid4().hex[:8]}"
-    write(tmp_path, SEED_SERVE, f"{name}.py")
+def test_a_guide_module_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name = f"guide_mod_{uuid.uuid4().hex[:8]}"
+    write(tmp_path, GUIDE_SERVE, f"{name}.py")
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         agent = load_agent(name)
@@ -232,7 +232,7 @@ def test_a_seed_module_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_a_file_with_agent_wins_over_a_served_function(tmp_path: Path) -> None:
     source = (
-        SEED_SERVE + "\nfrom dcaf.core import Agent\nagent = Agent(tools=[], name='explicit')\n"
+        GUIDE_SERVE + "\nfrom dcaf.core import Agent\nagent = Agent(tools=[], name='explicit')\n"
     )
     agent = load_agent(str(write(tmp_path, source)))
     assert agent.name == "explicit"
@@ -250,9 +250,9 @@ def test_the_stand_ins_step_aside_for_a_real_dcaf(monkeypatch: pytest.MonkeyPatc
 
 def test_the_stand_ins_session_is_the_real_session() -> None:
     install()
-    from dcaf.core import Session as SeedSession
+    from dcaf.core import Session as GuideSession
 
-    session = SeedSession()
+    session = GuideSession()
     session.set("x", 1)
     assert isinstance(session, Session)
     assert session.is_modified

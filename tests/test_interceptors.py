@@ -1,5 +1,5 @@
-"""Request and response interceptors: the seed's examples, sync and async, one or a list,
-system context, session access, blocking with `InterceptorError`.
+"""Request and response interceptors: the examples of DCAF's Session guide, sync and async,
+one or a list, system context, session access, blocking with `InterceptorError`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def user(text: str) -> dict[str, Any]:
     return {"role": "user", "content": text}
 
 
-# -- the seed's examples ---------------------------------------------------------------------
+# -- the guide's examples ---------------------------------------------------------------------
 
 
 def add_user_context(request: LLMRequest) -> LLMRequest:
@@ -52,7 +52,7 @@ def track_response_metrics(response: LLMResponse) -> LLMResponse:
     return response
 
 
-def test_seed_add_user_context_reaches_the_system_prompt_and_counts_requests() -> None:
+def test_guide_add_user_context_reaches_the_system_prompt_and_counts_requests() -> None:
     model = RecordingModel()
     agent = Agent(
         tools=shop.agent.tools,
@@ -80,7 +80,7 @@ def test_system_context_is_per_request_not_cumulative() -> None:
     assert [r.system for r in model.requests] == ["User: User", "User: User"]
 
 
-def test_seed_track_response_metrics_keeps_its_figures_in_the_session(tmp_path: Path) -> None:
+def test_guide_track_response_metrics_keeps_its_figures_in_the_session(tmp_path: Path) -> None:
     script = write_script(
         tmp_path / "s.json",
         [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dcaf_cli.session.redact import MASK, redact_text
+from dcaf_cli.session.redact import MASK, redact_message, redact_text
 
 MB = 1_000_000
 
@@ -23,6 +23,10 @@ MB = 1_000_000
         ("1:password=hunter2", f"1:password={MASK}"),  # `1` is no name to take the rest
         ("12:30:password:hunter2", f"12:30:password:{MASK}"),
         ("ß:api_key=k3y", f"ß:api_key={MASK}"),
+        ("Authorization: Bearer abc.def-123456", f"Authorization: Bearer {MASK}"),
+        ('-H "authorization: bearer eyJhbGciOi0"', f'-H "authorization: bearer {MASK}"'),
+        ("Authorization: Basic dXNlcjpwYXNz", f"Authorization: Basic {MASK}"),
+        ("Bearer tokens carry Basic information", "Bearer tokens carry Basic information"),
     ],
 )
 def test_named_values_and_url_passwords_are_masked(text: str, shown: str) -> None:
@@ -37,12 +41,18 @@ def test_named_values_and_url_passwords_are_masked(text: str, shown: str) -> Non
         "a1" * (MB // 2),
         "1a" * (MB // 2),  # the first letter of a word is looked for once, not at each
         "1" * MB,
+        "Bearer " * (MB // 7),  # each scheme word looks ahead over the next word only
     ],
 )
 def test_a_megabyte_of_text_is_masked_in_one_pass(filler: str) -> None:
     # Each of these took minutes to hours before (quadratic); the suite's hang timeout
     # catches a return of that, while the assertions check the masking around it.
-    text = f"/remember note {filler} password=hunter2 postgres://u:pw@db/x"
+    text = f"/remember note {filler} password=hunter2 postgres://u:pw@db/x Bearer t0ken123"
     shown = redact_text(text)
-    assert shown.endswith(f" password={MASK} postgres://u:{MASK}@db/x")
+    assert shown.endswith(f" password={MASK} postgres://u:{MASK}@db/x Bearer {MASK}")
     assert "hunter2" not in shown
+
+
+def test_an_error_line_masks_the_token_of_an_authorization_header() -> None:
+    line = "401 from https://api.example.com: header Authorization: Bearer sk-live_abc123xyz"
+    assert redact_message(line).endswith(f"Authorization: Bearer {MASK}")

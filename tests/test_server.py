@@ -17,7 +17,7 @@ from dcaf_cli.runtime.loader import load_agent
 from dcaf_cli.server import create_app
 
 SECRET = "test-secret"
-SEED_SESSION = {"cart": [{"item": "Widget", "quantity": 2}], "user_preference": "dark_mode"}
+GUIDE_SESSION = {"cart": [{"item": "Widget", "quantity": 2}], "user_preference": "dark_mode"}
 
 
 @pytest.fixture(scope="module")
@@ -67,22 +67,22 @@ def test_health(client: Any) -> None:
     }
 
 
-# -- the seed's examples -----------------------------------------------------------------
+# -- the examples of DCAF's Session guide ----------------------------------------------
 
 
-def test_seed_response_format(client: Any) -> None:
+def test_guide_response_format(client: Any) -> None:
     reply = chat(client("shop"), [user("add 2 Widget", {"user_preference": "dark_mode"})])
     assert reply["role"] == "assistant"
     assert reply["content"].startswith("Added 2x Widget")
-    assert reply["data"]["session"] == SEED_SESSION
+    assert reply["data"]["session"] == GUIDE_SESSION
     assert reply["data"]["tool_calls"] == []
     [executed] = reply["data"]["executed_tool_calls"]
     assert executed["name"] == "add_to_cart"
     assert executed["input"] == {"item": "Widget", "quantity": 2}
 
 
-def test_seed_request_format_round_trips_the_session(client: Any) -> None:
-    reply = chat(client("shop"), [user("add 1 Widget", SEED_SESSION)])
+def test_guide_request_format_round_trips_the_session(client: Any) -> None:
+    reply = chat(client("shop"), [user("add 1 Widget", GUIDE_SESSION)])
     assert reply["data"]["session"] == {
         "cart": [{"item": "Widget", "quantity": 3}],  # items match whatever their case
         "user_preference": "dark_mode",
@@ -102,7 +102,7 @@ LIFECYCLE = [
 
 
 @pytest.mark.parametrize("path", ["/api/chat", "/api/sendMessage"])
-def test_seed_session_lifecycle(client: Any, path: str) -> None:
+def test_guide_session_lifecycle(client: Any, path: str) -> None:
     http, session, history = client("shop"), dict[str, Any](), list[Any]()
     for text, expected, said in LIFECYCLE:
         history.append(user(text, session))
@@ -114,7 +114,7 @@ def test_seed_session_lifecycle(client: Any, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["/api/chat-stream", "/api/sendMessageStream"])
-def test_seed_session_lifecycle_streamed(client: Any, path: str) -> None:
+def test_guide_session_lifecycle_streamed(client: Any, path: str) -> None:
     http, session = client("shop"), dict[str, Any]()
     for text, expected, said in LIFECYCLE:
         events = stream(http, [user(text, session)], path)

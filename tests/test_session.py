@@ -1,4 +1,5 @@
-"""Session: the seed's examples (imports changed to dcaf_cli), then DESIGN.md section 3."""
+"""Session: the examples of DCAF's Session guide (imports changed to dcaf_cli), then
+DESIGN.md section 3."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def dumps(value: Any) -> str:
     return json.dumps(value, allow_nan=False)
 
 
-# -- seed models (module level, so `from __future__ import annotations` resolves them) -----
+# -- guide models (module level, so `from __future__ import annotations` resolves them) -----
 
 
 class UserPreferences(BaseModel):
@@ -47,7 +48,7 @@ class CartItem(BaseModel):
 
 class ShoppingCart(BaseModel):
     items: list[CartItem] = Field(default_factory=list)
-    discount_code: Optional[str] = None  # noqa: UP045 - as the seed writes it
+    discount_code: Optional[str] = None  # noqa: UP045 - as the guide writes it
 
     @property
     def total(self) -> float:
@@ -64,10 +65,10 @@ class DeploymentState(BaseModel):
     step: int = 0
 
 
-# -- seed: Basic Usage -------------------------------------------------------------------
+# -- guide: Basic Usage -------------------------------------------------------------------
 
 
-def test_seed_basic_usage(capsys: pytest.CaptureFixture[str]) -> None:
+def test_guide_basic_usage(capsys: pytest.CaptureFixture[str]) -> None:
     session = Session()
 
     session.set("user_id", "12345")
@@ -91,7 +92,7 @@ def test_seed_basic_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert session.to_dict() == {"preferences": {"theme": "dark", "language": "en"}}
 
 
-def test_seed_dict_like_access(capsys: pytest.CaptureFixture[str]) -> None:
+def test_guide_dict_like_access(capsys: pytest.CaptureFixture[str]) -> None:
     session = Session()
     session.set("n", 1)
 
@@ -99,14 +100,14 @@ def test_seed_dict_like_access(capsys: pytest.CaptureFixture[str]) -> None:
     value = session["key"]
     assert value == "value"
 
-    for key in session.keys():  # noqa: SIM118 - as the seed writes it
+    for key in session.keys():  # noqa: SIM118 - as the guide writes it
         print(f"{key}: {session[key]}")
     for key, value in session.items():
         print(f"{key}: {value}")
     assert capsys.readouterr().out == "n: 1\nkey: value\n" * 2
 
 
-def test_seed_bulk_operations() -> None:
+def test_guide_bulk_operations() -> None:
     session = Session({"old": True})
 
     session.update(
@@ -126,10 +127,10 @@ def test_seed_bulk_operations() -> None:
     assert type(data) is dict
 
 
-# -- seed: Typed Storage -----------------------------------------------------------------
+# -- guide: Typed Storage -----------------------------------------------------------------
 
 
-def test_seed_pydantic_models() -> None:
+def test_guide_pydantic_models() -> None:
     session = Session()
 
     prefs = UserPreferences(theme="dark", notifications=False)
@@ -149,7 +150,7 @@ def test_seed_pydantic_models() -> None:
     assert type(raw) is dict
 
 
-def test_seed_dataclasses() -> None:
+def test_guide_dataclasses() -> None:
     session = Session()
 
     session.set("config", Config(debug=True, max_retries=5))
@@ -162,7 +163,7 @@ def test_seed_dataclasses() -> None:
     assert config == Config(debug=True, max_retries=5)
 
 
-def test_seed_nested_models() -> None:
+def test_guide_nested_models() -> None:
     session = Session()
 
     cart = ShoppingCart()
@@ -184,7 +185,7 @@ def test_seed_nested_models() -> None:
     }
 
 
-def test_seed_default_values_with_types() -> None:
+def test_guide_default_values_with_types() -> None:
     session = Session()
 
     cart = session.get("cart", as_type=ShoppingCart)
@@ -199,7 +200,7 @@ def test_seed_default_values_with_types() -> None:
     assert cart.discount_code == "SAVE"
 
 
-def test_seed_api_reference_as_type() -> None:
+def test_guide_api_reference_as_type() -> None:
     session = Session()
 
     session.set("prefs", UserPrefs(theme="dark"))
@@ -219,7 +220,7 @@ def test_seed_api_reference_as_type() -> None:
     assert session.get("n", as_type=int) == 3
 
 
-def test_seed_api_reference_properties_and_from_dict() -> None:
+def test_guide_api_reference_properties_and_from_dict() -> None:
     session = Session.from_dict({"a": 1})
     assert isinstance(session, Session)
     assert session.to_dict() == {"a": 1}
@@ -228,10 +229,10 @@ def test_seed_api_reference_properties_and_from_dict() -> None:
     assert Session().is_empty
 
 
-# -- seed: Best Practices ----------------------------------------------------------------
+# -- guide: Best Practices ----------------------------------------------------------------
 
 
-def test_seed_best_practice_defaults() -> None:
+def test_guide_best_practice_defaults() -> None:
     session = Session()
 
     cart = session.get("cart", [])
@@ -243,7 +244,7 @@ def test_seed_best_practice_defaults() -> None:
     assert prefs == UserPrefs()
 
 
-def test_seed_best_practice_typed_models(capsys: pytest.CaptureFixture[str]) -> None:
+def test_guide_best_practice_typed_models(capsys: pytest.CaptureFixture[str]) -> None:
     session = Session()
     assert session.get("deployment", as_type=DeploymentState) is None
 
@@ -259,7 +260,7 @@ def test_seed_best_practice_typed_models(capsys: pytest.CaptureFixture[str]) -> 
         assert state.get("enviroment") is None  # the typo goes unnoticed with raw dicts
 
 
-def test_seed_best_practice_serializable() -> None:
+def test_guide_best_practice_serializable() -> None:
     session = Session()
 
     session.set("items", ["a", "b", "c"])
@@ -276,7 +277,7 @@ def test_seed_best_practice_serializable() -> None:
     assert session.to_dict() == {"items": ["a", "b", "c"], "config": {"key": "value"}, "count": 42}
 
 
-def test_seed_best_practice_references_not_secrets() -> None:
+def test_guide_best_practice_references_not_secrets() -> None:
     session = Session()
     session.set("user_id", "12345")
     assert session.to_dict() == {"user_id": "12345"}

@@ -1,6 +1,7 @@
-"""@tool: the seed's tool examples (imports changed to dcaf_cli), then DESIGN.md section 4.
+"""@tool: the tool examples of DCAF's Session guide (imports changed to dcaf_cli), then
+DESIGN.md section 4.
 
-No `from __future__ import annotations` here: tools are written the way the seed writes
+No `from __future__ import annotations` here: tools are written the way the guide writes
 them, with live annotations.
 """
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 from dcaf_cli import Session, Tool, tool
 from dcaf_cli.errors import ToolArgumentError, ToolDefinitionError
 
-# -- seed: Basic Example -----------------------------------------------------------------
+# -- guide: Basic Example -----------------------------------------------------------------
 
 
 @tool(description="Remember a value")
@@ -35,7 +36,7 @@ def recall(key: str, session: Session) -> str:
     return f"{key} is '{value}'"
 
 
-def test_seed_remember_and_recall() -> None:
+def test_guide_remember_and_recall() -> None:
     session = Session()
     assert remember.invoke({"key": "color", "value": "blue"}, session) == "Remembered color=blue"
     assert session.to_dict() == {"color": "blue"}
@@ -45,7 +46,7 @@ def test_seed_remember_and_recall() -> None:
     assert set(remember.parameters["properties"]) == {"key", "value"}
 
 
-# -- seed: Shopping Cart Example ---------------------------------------------------------
+# -- guide: Shopping Cart Example ---------------------------------------------------------
 
 
 @tool(description="Add item to shopping cart")
@@ -102,7 +103,7 @@ def next_turn(session: Session) -> Session:
     return Session.from_dict(json.loads(json.dumps(session.to_dict())))
 
 
-def test_seed_session_lifecycle() -> None:
+def test_guide_session_lifecycle() -> None:
     # Turn 1
     session = Session()
     reply = add_to_cart.invoke({"item": "Widget", "quantity": 2}, session)
@@ -132,14 +133,14 @@ def test_seed_session_lifecycle() -> None:
     assert checkout.invoke({}, session) == "Cannot checkout - cart is empty."
 
 
-def test_seed_clear_cart() -> None:
+def test_guide_clear_cart() -> None:
     session = Session({"cart": [{"item": "Widget", "quantity": 2}], "user": "ann"})
     assert clear_cart.invoke({}, session) == "Cart cleared."
     assert session.to_dict() == {"user": "ann"}
     assert clear_cart.invoke({}, session) == "Cart cleared."  # nothing to clear is fine
 
 
-# -- seed: Multi-Step Workflow Example ---------------------------------------------------
+# -- guide: Multi-Step Workflow Example ---------------------------------------------------
 
 
 @tool(description="Start a deployment workflow")
@@ -204,7 +205,7 @@ def execute_deployment(session: Session) -> str:
     return "\n".join(results)
 
 
-def test_seed_deployment_workflow() -> None:
+def test_guide_deployment_workflow() -> None:
     session = Session()
     assert execute_deployment.invoke({}, session) == "No deployment in progress."
     assert add_service.invoke({"service_name": "api", "version": "1.2"}, session) == (
@@ -235,7 +236,7 @@ def test_seed_deployment_workflow() -> None:
     assert session.to_dict() == {}
 
 
-def test_seed_deployment_approval_flags() -> None:
+def test_guide_deployment_approval_flags() -> None:
     assert execute_deployment.requires_approval is True
     assert start_deployment.requires_approval is False
     assert add_service.requires_approval is False
@@ -262,7 +263,7 @@ def test_literal_is_enforced_at_invoke() -> None:
     assert session.is_empty
 
 
-# -- seed: Best Practices 2 --------------------------------------------------------------
+# -- guide: Best Practices 2 --------------------------------------------------------------
 
 
 def process(data: Any) -> str:
@@ -281,7 +282,7 @@ def finish_workflow(session: Session) -> str:
     return result
 
 
-def test_seed_finish_workflow_cleans_up() -> None:
+def test_guide_finish_workflow_cleans_up() -> None:
     session = Session({"workflow_data": {"n": 3}, "workflow_step": 2, "user": "ann"})
     assert finish_workflow.invoke({}, session) == "processed 3 records"
     assert session.to_dict() == {"user": "ann"}
@@ -327,7 +328,7 @@ def test_schema_types_are_inlined_and_precise() -> None:
         at: Point,
         note: str | None = None,
         count: int = 1,
-        legacy: Optional[int] = None,  # noqa: UP045 - the seed's spelling works too
+        legacy: Optional[int] = None,  # noqa: UP045 - the guide's spelling works too
         mode: Literal["fast", "slow"] = "fast",
     ) -> None:
         """Place an order."""

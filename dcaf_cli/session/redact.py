@@ -41,6 +41,14 @@ SECRET_VALUE = re.compile(
 # scheme://user:password@ : the password is masked, the rest kept (it says where). A scheme
 # is short: bounding it keeps a long dotted word (`a.a.a...`) linear, not quadratic.
 URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]{0,31}://[^/\s:@]*):([^/\s@]+)@", re.IGNORECASE)
+# `Authorization: Bearer <token>` (or Basic, Token): the scheme is kept, the token masked.
+# A token has a digit, a mark or a capital after its first letter, so "Basic information"
+# or "Bearer tokens" stay as they are.
+AUTH_SCHEME = re.compile(
+    r"\b(Bearer|Basic|Token)(\s+)(?=.[\w.~+/=-]*(?-i:[0-9.~+/=A-Z-]))"
+    r"([\w.~+/-]{8,}=*)(?![\w.~+/=-])",
+    re.IGNORECASE,
+)
 MASK = "‹redacted›"
 # `name=value`, `name: value`, `name is value`: the value is hidden when the name is secret.
 # A name is matched from the start of its word only, and without backtracking: trying
@@ -62,14 +70,20 @@ def is_secret_key(key: object) -> bool:
 
 
 def has_secret_value(value: object) -> bool:
-    return isinstance(value, str) and (
-        SECRET_VALUE.search(value) is not None or URL_CREDENTIALS.search(value) is not None
+    return isinstance(value, str) and any(
+        pattern.search(value) is not None
+        for pattern in (SECRET_VALUE, URL_CREDENTIALS, AUTH_SCHEME)
     )
 
 
 def _mask_text(value: str) -> str:
     masked = SECRET_VALUE.sub(lambda m: m.group(0)[:4] + "…" + MASK, value)
-    return URL_CREDENTIALS.sub(rf"\1:{MASK}@", masked)
+    return _mask_credentials(masked)
+
+
+def _mask_credentials(text: str) -> str:
+    """`text` with URL passwords and authorization tokens masked."""
+    return AUTH_SCHEME.sub(rf"\1\2{MASK}", URL_CREDENTIALS.sub(rf"\1:{MASK}@", text))
 
 
 _KNOWN: set[str] = set()  # secrets this process was given (an --api-key), for redact_text
@@ -86,7 +100,7 @@ def redact_message(text: str) -> str:
     """`text` (an error line, a traceback, a server's reply) with credentials masked."""
     for secret in _KNOWN:
         text = text.replace(secret, MASK)
-    return URL_CREDENTIALS.sub(rf"\1:{MASK}@", SECRET_VALUE.sub(MASK, text))
+    return _mask_credentials(SECRET_VALUE.sub(MASK, text))
 
 
 def redact_argv(argv: list[str]) -> list[str]:
@@ -142,12 +156,16 @@ def redact_text(text: str) -> str:
     return text
 
 
+_SCHEMES = ("bearer", "basic", "token")  # AUTH_SCHEME's
+_MASKED_AFTER = re.compile(rf"[ \t]+{MASK}")
 _POSITIONAL = re.compile(r"""(\s(["']?)([A-Za-z_][\w-]*)\2\s+)(?!‹)("[^"]*"|'[^']*'|\S+)""")
 
 
 def _mask_named(match: re.Match[str]) -> str:
     word, separator, value = match.groups()
     name = _BEFORE_NAME.sub("", word)
+    if value.lower() in _SCHEMES and _MASKED_AFTER.match(match.string, match.end()):
+        return match[0]  # `Authorization: Bearer ‹redacted›`: the scheme may show
     return f"{word}{separator}{MASK}" if is_secret_key(name) and MASK not in value else match[0]
 
 
