@@ -425,3 +425,18 @@ def test_markdown_export_shows_control_characters_instead_of_sending_them(
     assert "clear the screen \\x1b[2J\\x9b please" in out
     assert "\x1b" not in out
     assert "\x9b" not in out
+
+
+def test_an_empty_file_is_noted_as_read_not_as_started(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
+    """`session show` only reads: the note says how the file was read and what saving it
+    would do, in the words of the bare-file note."""
+    Path("empty.json").write_text("")
+    result = invoke(capsys, "session", "show", "empty.json")
+    assert result.code == 0, result
+    assert result.err == (
+        "dcaf: note: empty.json is empty, read as an empty session; saving it writes "
+        "the full format (session, messages, turns, meta)\n"
+    )
+    assert Path("empty.json").read_text() == ""

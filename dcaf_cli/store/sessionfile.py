@@ -106,6 +106,8 @@ def new_session_file(*, agent: str | None = None, model: str | None = None) -> S
     return SessionFile(session={}, messages=[], turns=[], meta=meta)
 
 
+_SAVING_WRITES = " saving it writes the full format (session, messages, turns, meta)"
+
 # -- decoding --------------------------------------------------------------------------
 
 
@@ -115,7 +117,7 @@ def parse_session_document(data: str | bytes, *, source: str) -> SessionFile:
     if not data or data.isspace():  # isspace stops at the first other character: cheap
         # `touch x.json` before a first run: nothing to lose, so it is a new session.
         doc = new_session_file()
-        doc.notice = f"{source} is empty; starting a new session"
+        doc.notice = f"{source} is empty, read as an empty session;{_SAVING_WRITES}"
         return doc
     return _from_value(_decode_json(data, source), source)
 
@@ -222,10 +224,7 @@ def _from_value(value: Any, source: str) -> SessionFile:
     if FORMAT_KEY not in value:
         doc = new_session_file()
         doc.session = value
-        doc.notice = (
-            f"{source} holds bare session data, not the dcaf format; saving it writes the"
-            " full format (session, messages, turns, meta)"
-        )
+        doc.notice = f"{source} holds bare session data, not the dcaf format;{_SAVING_WRITES}"
         return doc
     _check_version(value[FORMAT_KEY], source)
     doc = SessionFile(
