@@ -7,9 +7,12 @@ a thread and back costs more than a small turn itself, and under load the thread
 contend with the loop for the GIL, which shows in every request's latency. So
 `TurnPlace` runs an agent's turns on the loop for as long as none of them blocks it:
 each stretch of a turn between two awaits is timed, and one that held the loop for more
-than `QUICK_SECONDS` while waiting in the kernel (a blocking call) or computing (but not
-collecting garbage, which a thread would not have spared the loop) sends the agent's
-later turns to threads. It tries the loop again after `PROBE_GAP` turns, then 4x
+than `QUICK_SECONDS` while waiting in the kernel (a blocking call), or computed for more
+than `BUSY_SECONDS` (not counting garbage collection, which a thread would not have spared
+the loop), sends the agent's later turns to threads. Computing has the longer bound: a
+thread computing holds the GIL as the loop would, and only gives the loop a turn every
+few milliseconds, which a long computation is worth and a short one (a turn over a large
+session) is not. It tries the loop again after `PROBE_GAP` turns, then 4x
 as many, and gives up after `PROBES` tries: an agent that blocks stalls the loop at most
 that many times in a worker's life, each time for one turn.
 
@@ -36,6 +39,7 @@ T = TypeVar("T")
 Turn = Callable[[], Coroutine[Any, Any, T]]
 MAX_THREADS = 40
 QUICK_SECONDS = 0.005
+BUSY_SECONDS = 0.05
 PROBE_GAP = 64
 PROBES = 3
 
@@ -114,7 +118,7 @@ def _blocked(before: Clocks, after: Clocks) -> bool:
     if after[0] - before[0] <= QUICK_SECONDS:
         return False
     computing = after[1] - before[1] - (after[3] - before[3])
-    return computing > QUICK_SECONDS or after[2] != before[2]
+    return computing > BUSY_SECONDS or after[2] != before[2]
 
 
 def _clocks() -> Clocks:
