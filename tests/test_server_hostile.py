@@ -299,10 +299,16 @@ def test_an_expired_signed_session_is_refused(urls: dict[str, str]) -> None:
 # -- slow clients -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def slow_limits_url() -> Iterator[str]:
+@pytest.fixture(scope="module", params=["h11", "httptools"])
+def slow_limits_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A server with short deadlines, on each of the HTTP parsers `dcaf serve` may use."""
     limits = Limits(header_seconds=0.5, body_seconds=0.5)
-    server = LiveServer(create_app(load_agent("shop"), limits=limits), **uvicorn_options(limits))
+    options = uvicorn_options(limits)
+    if request.param == "h11":
+        options["http"] = "dcaf_cli.server.connections:GuardedH11Protocol"
+    else:
+        assert options["http"] == "dcaf_cli.server.fastparser:GuardedHttpToolsProtocol"
+    server = LiveServer(create_app(load_agent("shop"), limits=limits), **options)
     with _started(server):
         yield server.url
 
@@ -328,6 +334,35 @@ def test_a_client_trickling_headers_is_cut_off(slow_limits_url: str) -> None:
         sock.sendall(b"POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         assert sock.recv(1024) == b""  # closed by the server, not by the timeout above
     assert httpx.get(f"{slow_limits_url}/health", trust_env=False).status_code == 200
+
+
+def _until_closed(sock: socket.socket) -> bytes:
+    """What the server sent before closing (a reset loses what it sent last)."""
+    answer = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_headers_over_16_kb_are_refused(slow_limits_url: str) -> None:
+    with _connect(slow_limits_url) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20_000)
+        sock.sendall(b"\r\n\r\n")
+        answer = _until_closed(sock)  # h11 resets: the rest of the headers is unread
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 400 Bad Request")
+    assert httpx.get(f"{slow_limits_url}/health", trust_env=False).status_code == 200
+
+
+def test_pipelined_requests_are_answered_then_the_idle_connection_is_closed(
+    slow_limits_url: str,
+) -> None:
+    """Each request on a kept-alive connection gets its own deadline, armed once every
+    request already in is answered; an idle connection is closed at the deadline."""
+    request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with _connect(slow_limits_url) as sock:
+        sock.sendall(request * 3)
+        assert _until_closed(sock).count(b"HTTP/1.1 200 OK") == 3
 
 
 def test_a_client_trickling_a_body_gets_408(slow_limits_url: str) -> None:
