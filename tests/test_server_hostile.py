@@ -345,13 +345,15 @@ def _until_closed(sock: socket.socket) -> bytes:
     return answer
 
 
-def test_headers_over_16_kb_are_refused(slow_limits_url: str) -> None:
-    with _connect(slow_limits_url) as sock:
+def test_headers_over_16_kb_are_refused() -> None:
+    """httptools, which the server extra installs, is given the bound by our protocol; h11
+    (without httptools) bounds only headers it has to buffer: see docs/protocol.md."""
+    limits = Limits()
+    server = LiveServer(create_app(load_agent("shop"), limits=limits), **uvicorn_options(limits))
+    with _started(server), _connect(server.url) as sock:
         sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20_000)
         sock.sendall(b"\r\n\r\n")
-        answer = _until_closed(sock)  # h11 resets: the rest of the headers is unread
-        assert answer == b"" or answer.startswith(b"HTTP/1.1 400 Bad Request")
-    assert httpx.get(f"{slow_limits_url}/health", trust_env=False).status_code == 200
+        assert _until_closed(sock).startswith(b"HTTP/1.1 400 Bad Request")
 
 
 def test_pipelined_requests_are_answered_then_the_idle_connection_is_closed(
