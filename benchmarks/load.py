@@ -104,7 +104,8 @@ def python_load(url: str, body: bytes, *, connections: int, seconds: float) -> L
     def connection() -> None:
         headers = {"content-type": "application/json"}
         with httpx.Client(trust_env=False, timeout=30) as client:
-            while (start := time.perf_counter()) < deadline:
+            while True:  # at least one request per connection, however late it starts
+                start = time.perf_counter()
                 try:
                     status = client.post(url, content=body, headers=headers).status_code
                 except httpx.TransportError:
@@ -112,6 +113,8 @@ def python_load(url: str, body: bytes, *, connections: int, seconds: float) -> L
                 with lock:
                     times.append(time.perf_counter() - start)
                     statuses.append(status)
+                if time.perf_counter() >= deadline:
+                    break
 
     threads = [threading.Thread(target=connection) for _ in range(connections)]
     started = time.perf_counter()
