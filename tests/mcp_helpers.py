@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fakes.serving import free_port
+from fakes.serving import free_port, stop
 
 SERVER = Path(__file__).parent / "fakes" / "mcp_server.py"
 COMMAND = f"{shlex.quote(sys.executable)} {shlex.quote(str(SERVER))}"
@@ -55,8 +55,7 @@ def http_server(pid_dir: Path) -> Iterator[str]:
         assert proc.poll() is None, "the MCP server exited"
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop(proc)
 
 
 def listening(port: int) -> bool:

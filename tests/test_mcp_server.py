@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 from cli_helpers import invoke
-from fakes.serving import free_port
+from fakes.serving import free_port, stop
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -106,10 +106,7 @@ def test_over_http_with_a_second_writer_refused(
         assert second.code == 3, second.err
         assert len(json.loads(file.read_text())["turns"]) == 2
     finally:
-        proc.terminate()
-        proc.wait(30)
-        assert proc.stderr is not None
-        proc.stderr.close()
+        stop(proc)
 
 
 def test_over_http_port_0_listens_on_a_free_port_and_says_which(tmp_path: Path) -> None:
@@ -127,10 +124,7 @@ def test_over_http_port_0_listens_on_a_free_port_and_says_which(tmp_path: Path) 
         wait_until(lambda: listening(port) or proc.poll() is not None, "dcaf mcp to listen")
         assert proc.poll() is None
     finally:
-        proc.terminate()
-        proc.wait(30)
-        assert proc.stderr is not None
-        proc.stderr.close()
+        stop(proc)
 
 
 def test_over_http_a_port_in_use_is_one_line(

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cli_helpers import invoke
+from fakes.serving import stop
 
 from dcaf_cli.runtime.compat import install, is_stand_in
 from dcaf_cli.runtime.compat.agent import DcafAgent
@@ -136,7 +137,4 @@ def test_dcaf_serve_with_dcaf_installed(real_dcaf: Path, tmp_path: Path) -> None
         reply = httpx.post(f"{url}/api/chat", json=body, trust_env=False, timeout=30).json()
         assert reply["content"] == "Weather in Oslo for initech: Sunny"
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        assert proc.stderr is not None
-        proc.stderr.close()
+        stop(proc)

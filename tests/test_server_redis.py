@@ -18,7 +18,7 @@ from fakes.chat_client import chat, decision, isolate, reach_approval
 from fakes.live_server import LiveServer
 from fakes.redis_server import RedisServer
 from fakes.server_agents import RUNS, counted_deploy
-from fakes.serving import free_port, wait_until_up
+from fakes.serving import free_port, stop, wait_until_up
 
 from dcaf_cli.server import create_app
 from dcaf_cli.server.redis_ledger import RedisLedger, redacted
@@ -151,12 +151,7 @@ class Host:
         wait_until_up(self.url, self.process, path="/ready")
 
     def stop(self) -> int:
-        self.process.terminate()
-        try:
-            code = self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = self.process.wait(timeout=30)
+        code = stop(self.process)
         self.log.close()
         return code
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from fakes.httpd import Serving
-from fakes.serving import free_port
+from fakes.serving import free_port, stop
 
 START_DEADLINE = 20.0
 
@@ -65,10 +65,5 @@ class RedisServer(Serving):
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop(self.process, seconds=10)
         self.process = None

@@ -11,13 +11,12 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from fakes.serving import free_port
+from fakes.serving import free_port, stop, wait_until_up
 
 HERE = Path(__file__).parent
 DCAF = Path(sys.executable).parent / "dcaf"
@@ -48,26 +47,10 @@ def dcaf_serve(spec: str, home: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_DEADLINE
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"dcaf serve {spec} exited: {process.stderr.read()!r}")  # type: ignore[union-attr]
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=2, trust_env=False).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"dcaf serve {spec} did not answer /health")
-            time.sleep(0.05)
+        wait_until_up(url, process, seconds=STARTUP_DEADLINE)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        stop(process)
 
 
 @pytest.fixture(scope="session")
