@@ -36,17 +36,37 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from dcaf_cli.server.limits import DEFAULT_LIMITS, Limits
 
 
-class HeaderDeadline:
-    """A connection's deadline for its next request's headers (see above), for uvicorn's
-    HTTP protocols: `_waiting()` says whether the connection waits for headers."""
+class HeaderDeadline(asyncio.Protocol):
+    """A connection's deadline for its next request's headers (see above), and
+    `TCP_NODELAY`, for uvicorn's HTTP protocols (put it first among the bases):
+    `_waiting()` says whether the connection waits for headers, and the protocol calls
+    `_rearm()` once it has sent a response.
+
+    `header_seconds` is a class attribute, not an argument: uvicorn's worker processes
+    import the protocol class by name (`uvicorn_options` sets it, in each process, from
+    the same `Limits`)."""
 
     header_seconds: ClassVar[float] = DEFAULT_LIMITS.header_seconds
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
     _deadline: asyncio.TimerHandle | None = None
 
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        no_delay(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
     def _waiting(self) -> bool:
         raise NotImplementedError
+
+    def _rearm(self) -> None:
+        """The next request on this connection gets its own deadline."""
+        if not self.transport.is_closing() and self._waiting():
+            self._arm()
 
     def _arm(self) -> None:
         self._disarm()
@@ -64,15 +84,7 @@ class HeaderDeadline:
 
 
 class GuardedH11Protocol(HeaderDeadline, H11Protocol):
-    """uvicorn's h11 protocol closing connections whose headers take too long.
-
-    A class attribute, not an argument: uvicorn's worker processes import the class by
-    name (`uvicorn_options` sets it, in each process, from the same `Limits`)."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        no_delay(transport)
-        self._arm()
+    """uvicorn's h11 protocol closing connections whose headers take too long."""
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -81,12 +93,7 @@ class GuardedH11Protocol(HeaderDeadline, H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm()  # the next request on this connection gets its own deadline
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
+        self._rearm()
 
     def _waiting(self) -> bool:
         return self.conn.their_state is h11.IDLE

@@ -4,11 +4,9 @@ sets none; h11 is given 16 KB). Imported by name, only when httptools is install
 
 from __future__ import annotations
 
-import asyncio
-
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from dcaf_cli.server.connections import HeaderDeadline, no_delay
+from dcaf_cli.server.connections import HeaderDeadline
 
 MAX_HEADER_BYTES = 16 * 1024
 
@@ -23,11 +21,6 @@ class GuardedHttpToolsProtocol(HeaderDeadline, HttpToolsProtocol):
 
     _open = 0
     _header_bytes = 0
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        no_delay(transport)
-        self._arm()
 
     def on_message_begin(self) -> None:
         self._header_bytes = 0
@@ -49,12 +42,7 @@ class GuardedHttpToolsProtocol(HeaderDeadline, HttpToolsProtocol):
     def on_response_complete(self) -> None:
         self._open = max(self._open - 1, 0)
         super().on_response_complete()
-        if not self.transport.is_closing() and self._open == 0:
-            self._arm()  # the next request on this connection gets its own deadline
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
+        self._rearm()
 
     def _waiting(self) -> bool:
         return self._open == 0
