@@ -44,8 +44,9 @@ URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]{0,31}://[^/\s:@]*):([^/\s@]+)
 # `Authorization: Bearer <token>` (or Basic, Token): the scheme is kept, the token masked.
 # A token has a digit, a mark or a capital after its first letter, so "Basic information"
 # or "Bearer tokens" stay as they are.
+AUTH_SCHEMES = ("bearer", "basic", "token")
 AUTH_SCHEME = re.compile(
-    r"\b(Bearer|Basic|Token)(\s+)(?=.[\w.~+/=-]*(?-i:[0-9.~+/=A-Z-]))"
+    rf"\b({'|'.join(AUTH_SCHEMES)})(\s+)(?=.[\w.~+/=-]*(?-i:[0-9.~+/=A-Z-]))"
     r"([\w.~+/-]{8,}=*)(?![\w.~+/=-])",
     re.IGNORECASE,
 )
@@ -156,7 +157,6 @@ def redact_text(text: str) -> str:
     return text
 
 
-_SCHEMES = ("bearer", "basic", "token")  # AUTH_SCHEME's
 _MASKED_AFTER = re.compile(rf"[ \t]+{MASK}")
 _POSITIONAL = re.compile(r"""(\s(["']?)([A-Za-z_][\w-]*)\2\s+)(?!‹)("[^"]*"|'[^']*'|\S+)""")
 
@@ -164,7 +164,7 @@ _POSITIONAL = re.compile(r"""(\s(["']?)([A-Za-z_][\w-]*)\2\s+)(?!‹)("[^"]*"|'[
 def _mask_named(match: re.Match[str]) -> str:
     word, separator, value = match.groups()
     name = _BEFORE_NAME.sub("", word)
-    if value.lower() in _SCHEMES and _MASKED_AFTER.match(match.string, match.end()):
+    if value.lower() in AUTH_SCHEMES and _MASKED_AFTER.match(match.string, match.end()):
         return match[0]  # `Authorization: Bearer ‹redacted›`: the scheme may show
     return f"{word}{separator}{MASK}" if is_secret_key(name) and MASK not in value else match[0]
 
