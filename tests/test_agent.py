@@ -640,6 +640,20 @@ def test_counter_example_keeps_its_count_across_turns() -> None:
     assert second["data"]["session"] == {"call_count": 2, "last_message": "two"}
 
 
+def test_a_function_gets_the_session_as_session_not_in_its_messages() -> None:
+    seen: list[list[dict[str, Any]]] = []
+
+    def look(messages: list[dict[str, Any]], context: dict[str, Any], session: Session) -> str:
+        seen.append(messages)
+        return str(session.get("count"))
+
+    message = user("hi", session={"count": 3})
+    message["platform_context"] = {"tenant": "t1"}
+    response = FunctionAgent(look).run([message])
+    assert response.text == "3"
+    assert seen == [[{"role": "user", "content": "hi", "platform_context": {"tenant": "t1"}}]]
+
+
 def test_an_agent_result_session_replaces_the_session() -> None:
     def replace(
         messages: list[dict[str, Any]], context: dict[str, Any], session: Session

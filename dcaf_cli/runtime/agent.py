@@ -249,11 +249,7 @@ class FunctionAgent(_LocalAgent):
         on_event: EventSink | None,
         options: TurnOptions | None,
     ) -> AgentResponse:
-        # `role` and `content` always, as DCAF hands them over; the rest when set.
-        plain = [
-            {"role": m.role, "content": m.content, **m.model_dump(exclude_defaults=True)}
-            for m in wire
-        ]
+        plain = [_function_view(m) for m in wire]
         approved = approved_calls(wire)
         if approved:  # as DCAF passes them; over HTTP only calls the server proposed
             context = {**context, "approved_tool_calls": approved}
@@ -281,6 +277,21 @@ class FunctionAgent(_LocalAgent):
             f"agent function {self.name} returned {type(result).__name__}; "
             "return AgentResult or str"
         )
+
+
+def _function_view(message: WireMessage) -> dict[str, Any]:
+    """A message as a custom function gets it: `role` and `content` always, as DCAF hands
+    them over; the rest when set, but not `data.session`: the session is the function's
+    `session` (a second copy of it would go stale as the function changes it, and making
+    one would cost as much as parsing it did)."""
+    view = {"role": message.role, "content": message.content}
+    view.update(message.model_dump(exclude_defaults=True, exclude=_NO_SESSION))
+    if not view.get("data", True):  # it held the session only
+        del view["data"]
+    return view
+
+
+_NO_SESSION = {"data": {"session"}}
 
 
 def _pending(call: Any) -> PendingToolCall:
