@@ -301,13 +301,16 @@ def same(a: JSON, b: JSON) -> bool:
 
 
 def _same_encoding(a: object, b: object) -> bool:
-    """`a == b` and both encode to the same bytes with orjson, which writes `true`, `1`,
-    `1.0` and `-0.0` apart; False when orjson is missing or cannot tell (nesting over its
-    254 levels, an integer over 64 bits, keys in another order: the loop decides)."""
+    """Both encode to the same bytes with orjson, which writes `true`, `1`, `1.0` and
+    `-0.0` apart (so `==` would only repeat the work); False when orjson is missing or
+    cannot tell (nesting over its 254 levels, an integer over 64 bits, keys in another
+    order: the loop decides)."""
     fast = fast_json()
-    if fast is None:
+    if fast is None or type(a) is not type(b):
+        return False
+    if isinstance(a, dict | list) and len(a) != len(b):  # type: ignore[arg-type]
         return False
     try:
-        return bool(a == b) and fast.dumps(a) == fast.dumps(b)
+        return bool(fast.dumps(a) == fast.dumps(b))
     except Exception:
         return False
