@@ -214,7 +214,8 @@ def _throughput_rows(best: dict[str, Load]) -> list[Row]:
 def _scaling_note() -> str:
     return (f"{os.cpu_count()} CPUs shared by the workers and the load generator (the idle "
             "servers cost nothing): wrk takes much of one, so 2 workers get about one and a "
-            "half")  # fmt: skip
+            "half; wrk opens its connections at once, and each worker takes one at a "
+            "time, so both get some")  # fmt: skip
 
 
 def _session_rows(best: dict[str, Load]) -> list[Row]:

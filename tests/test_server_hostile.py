@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from cli_helpers import invoke
 from fakes.chat_client import chat, isolate, user
 from fakes.live_server import JSON_HEADERS, LiveServer, serving
@@ -24,7 +25,12 @@ from uvicorn.logging import AccessFormatter
 from dcaf_cli import Agent, FunctionAgent, Session, tool
 from dcaf_cli.runtime.loader import load_agent
 from dcaf_cli.server import create_app
-from dcaf_cli.server.connections import RepeatFilter, no_delay, uvicorn_options
+from dcaf_cli.server.connections import (
+    RepeatFilter,
+    SharedSocketLoop,
+    no_delay,
+    uvicorn_options,
+)
 from dcaf_cli.server.guard import AccessPolicy
 from dcaf_cli.server.limits import Limits
 from dcaf_cli.session.jsonvalue import MAX_DEPTH, same
@@ -441,3 +447,41 @@ async def _accepted_no_delay() -> int:
     finally:
         server.close()
         await server.wait_closed()
+
+
+def test_workers_sharing_a_socket_take_one_waiting_connection_at_a_time() -> None:
+    """Three clients connect at once: a worker's loop accepts one when the socket is
+    ready and leaves two queued for the others (asyncio's own loop takes all three)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(3)]
+    listener.setblocking(False)  # as a served socket is
+    loop = SharedSocketLoop()
+    accepted: list[asyncio.BaseTransport] = []
+
+    class Keep(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            accepted.append(transport)
+
+    try:
+        loop._accept_connection(Keep, listener)  # what the loop calls when it is ready
+        loop.run_until_complete(asyncio.sleep(0.05))  # the accepted one is set up
+        assert len(accepted) == 1
+        listener.settimeout(5)
+        left = [listener.accept()[0] for _ in range(2)]  # still queued, for another worker
+        for sock in left:
+            sock.close()
+    finally:
+        for transport in accepted:
+            transport.close()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+        for client in clients:
+            client.close()
+        listener.close()
+
+
+def test_the_server_runs_on_the_loop_that_shares_its_socket() -> None:
+    config = uvicorn.Config("dcaf_cli.server.entry:app_from_env", **uvicorn_options(Limits()))
+    assert config.get_loop_factory() is SharedSocketLoop

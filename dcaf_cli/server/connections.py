@@ -13,6 +13,12 @@ Every accepted connection gets `TCP_NODELAY`: asyncio sets it only on sockets cr
 with the TCP protocol number, and the socket uvicorn shares between worker processes is
 not, so with `--workers N` small responses waited for the client's delayed ACK (40 ms).
 
+With `--workers N` the workers share one listening socket, and asyncio's loop accepts
+every connection waiting on it each time it is ready: a client opening its connections
+at once (a pool, a load balancer, `wrk`) had them all taken by whichever worker woke
+first, and the other workers sat idle. `SharedSocketLoop` takes one per turn of the loop,
+so the workers split them, and a busy worker leaves more to an idle one.
+
 `RepeatFilter` lets a log line through at most `burst` times per `window` seconds, then
 says once how many it held back: a flood of malformed requests logs a few lines a
 minute, not 166 MB.
@@ -99,6 +105,18 @@ class GuardedH11Protocol(HeaderDeadline, H11Protocol):
         return self.conn.their_state is h11.IDLE
 
 
+class SharedSocketLoop(asyncio.SelectorEventLoop):
+    """asyncio's loop, accepting one connection each time a listening socket is ready
+    (see above); the others stay queued, for the next turn or another worker."""
+
+    def _accept_connection(
+        self, protocol_factory: Any, sock: Any, sslcontext: Any = None, server: Any = None,
+        backlog: int = 100, *rest: Any, **options: Any
+    ) -> None:  # fmt: skip
+        accept = super()._accept_connection  # type: ignore[misc]
+        accept(protocol_factory, sock, sslcontext, server, 1, *rest, **options)
+
+
 def no_delay(transport: asyncio.BaseTransport) -> None:
     """Send small writes at once on a TCP `transport` (a no-op on other transports)."""
     sock = transport.get_extra_info("socket")
@@ -159,6 +177,7 @@ def uvicorn_options(limits: Limits) -> dict[str, Any]:
         protocol = "dcaf_cli.server.fastparser:GuardedHttpToolsProtocol"
     return {
         "http": protocol,
+        "loop": f"{__name__}:SharedSocketLoop",
         "timeout_keep_alive": limits.keep_alive_seconds,
         "limit_concurrency": limits.connections,
         "h11_max_incomplete_event_size": 16 * 1024,  # headers larger than 16 KB: 400

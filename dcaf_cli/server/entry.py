@@ -5,7 +5,8 @@ import string, so the agent spec and settings travel in environment variables an
 worker builds its own app with `app_from_env` (uvicorn's factory mode)::
 
     DCAF_SERVE_AGENT=dcaf_cli.examples.shop uvicorn --factory \\
-        dcaf_cli.server.entry:app_from_env --workers 4
+        dcaf_cli.server.entry:app_from_env --workers 4 \\
+        --loop dcaf_cli.server.connections:SharedSocketLoop
 
 Approval signatures must verify in whichever worker gets the decision: the key comes
 from `DCAF_SESSION_SECRET` when set (any number of hosts), else `serve()` draws one
