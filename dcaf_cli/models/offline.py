@@ -190,9 +190,7 @@ def _json_type(prop: dict[str, Any]) -> str:
 def fill_arguments(spec: ToolSpec, words: list[str]) -> dict[str, Any]:
     """Fill a tool's parameters from the words of a request (see the module docstring)."""
     props: dict[str, Any] = spec.parameters.get("properties", {})
-    tool_words = set(re.split(r"[_\W]+", spec.name.lower())) | {
-        _norm(w) for w in re.split(r"[_\W]+", spec.name.lower())
-    }
+    tool_words = _name_words(spec.name)
     arguments: dict[str, Any] = {}
     used: set[int] = set()
     # Choices first: a word that is a Literal/Enum value picks that parameter.
@@ -206,6 +204,13 @@ def fill_arguments(spec: ToolSpec, words: list[str]) -> dict[str, Any]:
     _fill_numbers(props, words, arguments, used)
     _fill_strings(props, words, arguments, used, tool_words)
     return arguments
+
+
+@functools.lru_cache(maxsize=1024)
+def _name_words(name: str) -> frozenset[str]:
+    """The words of a tool's name, as written and normalised: not argument values."""
+    words = re.split(r"[_\W]+", name.lower())
+    return frozenset(words) | {_norm(w) for w in words}
 
 
 def _fill_numbers(
@@ -242,7 +247,7 @@ def _fill_strings(
     words: list[str],
     arguments: dict[str, Any],
     used: set[int],
-    tool_words: set[str],
+    tool_words: frozenset[str],
 ) -> None:
     slots = [
         p
@@ -253,6 +258,7 @@ def _fill_strings(
         return
     quoted = [shlex.split(w)[0] for i, w in enumerate(words) if i not in used and w[:1] in "'\""]
     # Numbers no numeric parameter took are words like any other ("zip to 02134").
+    names = {p.lower() for p in props}
     rest_at = [
         i
         for i, w in enumerate(words)
@@ -262,7 +268,7 @@ def _fill_strings(
         and w.lower() not in STOPWORDS
         and w.lower() not in tool_words
         and _norm(w) not in tool_words
-        and w.lower() not in {p.lower() for p in props}
+        and w.lower() not in names
     ]
     values = quoted + [words[i] for i in rest_at]
     split = _split_at_separator(words, rest_at) if len(slots) >= 2 and not quoted else None
