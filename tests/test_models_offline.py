@@ -299,3 +299,18 @@ def test_complete_streams_the_text_once() -> None:
     request = ModelRequest("", [Message("user", "view cart")], specs(SHOP))
     asyncio.run(OfflineModel().complete(request, deltas.append))
     assert deltas == []  # a tool call has no text to stream
+
+
+def test_a_tool_spec_with_a_new_schema_is_read_anew() -> None:
+    """What the model reads from a spec is remembered per schema object: a spec of the
+    same name with another schema (an interceptor's, a reloaded tool's) is read afresh."""
+    schema = {"type": "object", "properties": {"size": {"type": "integer"}}}
+    first = ToolSpec("order", "Order a pizza", schema)
+    other = ToolSpec(
+        "order", "Order a pizza", {**schema, "properties": {"city": {"type": "string"}}}
+    )
+    model = OfflineModel()
+    expectations = [(first, {"size": 3}), (other, {"city": "3 Paris"}), (first, {"size": 3})]
+    for spec, expected in expectations:
+        reply = model.reply(ModelRequest("", [Message("user", "order 3 Paris")], [spec]))
+        assert reply.tool_calls[0].arguments == expected

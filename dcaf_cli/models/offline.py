@@ -24,9 +24,9 @@ list) is one request per line: a call for each line that names a tool.
 
 from __future__ import annotations
 
-import functools
 import re
 import shlex
+from dataclasses import dataclass
 from typing import Any
 
 from dcaf_cli.models.base import (
@@ -64,23 +64,70 @@ def _norm(word: str) -> str:
     return word
 
 
-def _vocabulary(spec: ToolSpec) -> frozenset[str]:
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """What the model reads from a tool's spec, worked out once per spec."""
+
+    vocabulary: frozenset[str]  # the words that name the tool (see `_vocabulary_of`)
+    name_words: frozenset[str]  # its name's words, as written and normalised
+    types: dict[str, str]  # parameter -> JSON type
+    choices: dict[str, dict[str, Any]]  # a Literal/Enum parameter -> {lower text: value}
+    numbers: tuple[tuple[str, bool], ...]  # numeric parameters, in order, and if integer
+    strings: tuple[str, ...]  # free-text parameters, in order
+    names: frozenset[str]  # parameter names, lower case
+
+
+# id(spec.parameters) -> (that object, the spec's name and description, its profile).
+# A request's tool specs are made afresh each turn, but a Tool's schema is one object for
+# its life (built with the tool, as its argument model is: neither follows a change made
+# to it in place); holding it here keeps its id from being reused while the entry lasts.
+_PROFILES: dict[int, tuple[dict[str, Any], str, str, _Profile]] = {}
+
+
+def _profile(spec: ToolSpec) -> _Profile:
+    hit = _PROFILES.get(id(spec.parameters))
+    if hit is not None and hit[0] is spec.parameters and hit[1:3] == (spec.name, spec.description):
+        return hit[3]
+    profile = _profile_of(spec)
+    if len(_PROFILES) >= 1024:  # specs an interceptor makes anew each turn: start over
+        _PROFILES.clear()
+    _PROFILES[id(spec.parameters)] = (spec.parameters, spec.name, spec.description, profile)
+    return profile
+
+
+def _profile_of(spec: ToolSpec) -> _Profile:
+    props: dict[str, Any] = spec.parameters.get("properties", {})
+    types = {name: _json_type(prop) for name, prop in props.items()}
+    choices = {
+        name: {str(c).lower(): c for c in prop["enum"]} for name, prop in props.items()
+        if prop.get("enum")
+    }  # fmt: skip
+    words = re.split(r"[_\W]+", spec.name.lower())
+    return _Profile(
+        vocabulary=_vocabulary_of(spec.name, spec.description, props),
+        name_words=frozenset(words) | {_norm(w) for w in words},
+        types=types,
+        choices=choices,
+        numbers=tuple(
+            (name, kind == "integer")
+            for name, kind in types.items()
+            if kind in ("integer", "number")
+        ),
+        strings=tuple(
+            name for name, kind in types.items() if kind == "string" and "enum" not in props[name]
+        ),
+        names=frozenset(name.lower() for name in props),
+    )
+
+
+def _vocabulary_of(name: str, description: str, props: dict[str, Any]) -> frozenset[str]:
     """The words that name a tool: from its name, description, parameters and their
-    choices (remembered: a model call asks for every tool's, every turn)."""
-    properties = spec.parameters.get("properties", {})
-    choices = tuple((p, tuple(str(c) for c in v.get("enum", []))) for p, v in properties.items())
-    return _words_of(spec.name, spec.description, choices)
-
-
-@functools.lru_cache(maxsize=1024)
-def _words_of(
-    name: str, description: str, choices: tuple[tuple[str, tuple[str, ...]], ...]
-) -> frozenset[str]:
+    choices."""
     words = set(re.split(r"[_\W]+", name.lower()))
     words |= {_norm(w) for w in re.findall(r"[^\W\d_]+", description)}
-    for pname, enum in choices:
+    for pname, prop in props.items():
         words |= set(re.split(r"[_\W]+", pname.lower()))
-        words |= {_norm(c) for c in enum}
+        words |= {_norm(str(c)) for c in prop.get("enum", [])}
     return frozenset({_norm(w) for w in words if w} - STOPWORDS)
 
 
@@ -126,7 +173,7 @@ class OfflineModel:
         spec = next((t for t in tools if t.name == name), None)
         if spec is None:
             return ModelReply(text=f"There is no tool named {name!r}. {_menu(tools)}")
-        call = parse_slash_call(text, _param_types(spec))
+        call = parse_slash_call(text, _profile(spec).types)
         return ModelReply(tool_calls=[ToolCall("offline-1", spec.name, call.arguments)])
 
     def _free_text(self, text: str, tools: list[ToolSpec]) -> ModelReply:
@@ -137,7 +184,7 @@ class OfflineModel:
         if not more or len(reply.tool_calls) != 1:
             return reply
         spec = next(t for t in tools if t.name == reply.tool_calls[0].name)
-        if "integer" not in _param_types(spec).values():
+        if "integer" not in _profile(spec).types.values():
             return self._best_call(text, tools)  # nothing is counted: the text is one request
         calls = [reply.tool_calls[0]]
         for n, part in enumerate(more, 2):
@@ -155,7 +202,7 @@ class OfflineModel:
         # Most shared words wins; among equals, the call missing fewest required arguments
         # ("what's in my cart" is view_cart, not an empty add_to_cart); then list order.
         best: tuple[int, int, int, ToolSpec, dict[str, Any]] | None = None
-        scores = [len(wanted & _vocabulary(spec)) for spec in tools]
+        scores = [len(wanted & _profile(spec).vocabulary) for spec in tools]
         top = max(scores, default=0)
         for index, spec in enumerate(tools):
             score = scores[index]
@@ -173,11 +220,6 @@ class OfflineModel:
         return ModelReply(tool_calls=[call], ask_missing=missing > 0)
 
 
-def _param_types(spec: ToolSpec) -> dict[str, str]:
-    props: dict[str, Any] = spec.parameters.get("properties", {})
-    return {name: _json_type(prop) for name, prop in props.items()}
-
-
 def _json_type(prop: dict[str, Any]) -> str:
     if "type" in prop:
         return str(prop["type"])
@@ -189,41 +231,29 @@ def _json_type(prop: dict[str, Any]) -> str:
 
 def fill_arguments(spec: ToolSpec, words: list[str]) -> dict[str, Any]:
     """Fill a tool's parameters from the words of a request (see the module docstring)."""
-    props: dict[str, Any] = spec.parameters.get("properties", {})
-    tool_words = _name_words(spec.name)
+    profile = _profile(spec)
     arguments: dict[str, Any] = {}
     used: set[int] = set()
     # Choices first: a word that is a Literal/Enum value picks that parameter.
-    for pname, prop in props.items():
-        choices = {str(c).lower(): c for c in prop.get("enum", [])}
+    for pname, choices in profile.choices.items():
         for i, w in enumerate(words):
             if i not in used and w.lower().strip("'\"") in choices:
                 arguments[pname] = choices[w.lower().strip("'\"")]
                 used.add(i)
                 break
-    _fill_numbers(props, words, arguments, used)
-    _fill_strings(props, words, arguments, used, tool_words)
+    _fill_numbers(profile, words, arguments, used)
+    _fill_strings(profile, words, arguments, used)
     return arguments
 
 
-@functools.lru_cache(maxsize=1024)
-def _name_words(name: str) -> frozenset[str]:
-    """The words of a tool's name, as written and normalised: not argument values."""
-    words = re.split(r"[_\W]+", name.lower())
-    return frozenset(words) | {_norm(w) for w in words}
-
-
 def _fill_numbers(
-    props: dict[str, Any], words: list[str], arguments: dict[str, Any], used: set[int]
+    profile: _Profile, words: list[str], arguments: dict[str, Any], used: set[int]
 ) -> None:
-    numeric = [
-        p
-        for p, prop in props.items()
-        if _json_type(prop) in ("integer", "number") and p not in arguments
-    ]
+    numeric = [(p, is_int) for p, is_int in profile.numbers if p not in arguments]
+    if not numeric:
+        return
     numbers = [i for i, w in enumerate(words) if _NUMBER.match(w) and i not in used]
-    for pname, i in zip(numeric, numbers, strict=False):
-        is_int = _json_type(props[pname]) == "integer"
+    for (pname, is_int), i in zip(numeric, numbers, strict=False):
         arguments[pname] = int(float(words[i])) if is_int else float(words[i])
         used.add(i)
         # "2 widgets", "3 🍕 pizzas": the counted noun is singular as an item name.
@@ -243,22 +273,14 @@ def _singular(word: str) -> str:
 
 
 def _fill_strings(
-    props: dict[str, Any],
-    words: list[str],
-    arguments: dict[str, Any],
-    used: set[int],
-    tool_words: frozenset[str],
+    profile: _Profile, words: list[str], arguments: dict[str, Any], used: set[int]
 ) -> None:
-    slots = [
-        p
-        for p, prop in props.items()
-        if _json_type(prop) == "string" and p not in arguments and "enum" not in prop
-    ]
+    slots = [p for p in profile.strings if p not in arguments]
     if not slots:
         return
     quoted = [shlex.split(w)[0] for i, w in enumerate(words) if i not in used and w[:1] in "'\""]
     # Numbers no numeric parameter took are words like any other ("zip to 02134").
-    names = {p.lower() for p in props}
+    tool_words, names = profile.name_words, profile.names
     rest_at = [
         i
         for i, w in enumerate(words)
