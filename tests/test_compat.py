@@ -4,6 +4,7 @@ unchanged when the real `dcaf` package is not installed."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 import textwrap
 import types
@@ -256,3 +257,32 @@ def test_the_stand_ins_session_is_the_real_session() -> None:
     session.set("x", 1)
     assert isinstance(session, Session)
     assert session.is_modified
+
+
+def test_the_stand_ins_are_made_when_a_file_first_imports_dcaf() -> None:
+    """An agent that never imports `dcaf` does not pay for its stand-ins (a fresh
+    interpreter, so that no other test made them first)."""
+    script = textwrap.dedent("""
+        import sys
+        from dcaf_cli.runtime.loader import load_agent
+        load_agent("shop")
+        load_agent("counter")
+        assert "dcaf" not in sys.modules, "made before any import"
+        assert "dcaf_cli.runtime.compat.messages" not in sys.modules
+        from dcaf.core import Session
+        from dcaf.tools import tool
+        from dcaf_cli import Session as Ours
+        assert Session is Ours and callable(tool)
+        try:
+            from dcaf.core import emit_update
+        except ImportError as exc:
+            print(exc)
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "dcaf.core.emit_update is not available in dcaf-cli: progress shows as the turn's "
+        "tool calls; remove the call\n"
+    )

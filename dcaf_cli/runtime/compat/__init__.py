@@ -31,18 +31,24 @@ def is_stand_in() -> bool:
 
 
 def real_dcaf_installed() -> bool:
+    """Whether `import dcaf` loads the real package (asked of every finder but ours,
+    which would answer by making the stand-ins)."""
     if is_stand_in():
         return False
-    return "dcaf" in sys.modules or importlib.util.find_spec("dcaf") is not None
+    if "dcaf" in sys.modules:
+        return True
+    finders = [f for f in sys.meta_path if not isinstance(f, _StandIns)]
+    return any(f.find_spec("dcaf", None) is not None for f in finders if hasattr(f, "find_spec"))
 
 
 def install() -> None:
-    """Register the stand-in modules, unless the real `dcaf` is importable."""
-    if is_stand_in() or real_dcaf_installed():
+    """Serve DCAF's imports, unless the real `dcaf` is importable. The stand-in modules
+    are made when a file first imports one: an agent that never imports `dcaf` does not
+    pay for them (their message models cost a tenth of the REPL's start)."""
+    installed = any(isinstance(finder, _StandIns) for finder in sys.meta_path)
+    if installed or is_stand_in() or real_dcaf_installed():
         return
-    for name, attrs in tables().items():
-        _register(name, attrs)
-    sys.meta_path.append(_Elsewhere())
+    sys.meta_path.append(_StandIns())
 
 
 def _register(name: str, attrs: dict[str, Any]) -> ModuleType:
@@ -57,18 +63,24 @@ def _register(name: str, attrs: dict[str, Any]) -> ModuleType:
     return module
 
 
-class _Elsewhere(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Any other `dcaf.*` module: importable, but each name in it fails with one line."""
+class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`dcaf` and every `dcaf.*` module, asked for after the installed packages: on the
+    first `import dcaf...`, every module of the table (see `names`); any other `dcaf.*`
+    module importable, but each name in it fails with one line."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if not fullname.startswith("dcaf.") or not is_stand_in():
-            return None
+        if fullname == "dcaf":
+            for name, attrs in tables().items():
+                _register(name, attrs)
+        elif not fullname.startswith("dcaf.") or not is_stand_in():
+            return None  # not DCAF's, or a module a real `dcaf` does not have
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
-        return _register(spec.name, {})
+        made = sys.modules.get(spec.name)
+        return made if made is not None else _register(spec.name, {})
 
     def exec_module(self, module: ModuleType) -> None:
         return None

@@ -31,9 +31,12 @@ STARTERS = (
 
 @contextlib.contextmanager
 def servers_held() -> Iterator[None]:
-    """While loading a file: DCAF's `serve` and `create_app` only note the agent."""
+    """While loading a file: DCAF's `serve` and `create_app` only note the agent (the
+    stand-ins' always do, and are not made for a file that does not import them)."""
+    from dcaf_cli.runtime.compat import real_dcaf_installed
+
     saved: list[tuple[Any, str, Any]] = []
-    for module_name, attr, stand_in in STARTERS:
+    for module_name, attr, stand_in in STARTERS if real_dcaf_installed() else ():
         try:
             module = importlib.import_module(module_name)
         except Exception:  # not this version of DCAF, or it cannot import: nothing to hold
