@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
-import importlib.util
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -44,7 +43,7 @@ def real_dcaf_installed() -> bool:
 def install() -> None:
     """Serve DCAF's imports, unless the real `dcaf` is importable. The stand-in modules
     are made when a file first imports one: an agent that never imports `dcaf` does not
-    pay for them (their message models cost a tenth of the REPL's start)."""
+    pay for them (their message models take some 10 ms to build)."""
     installed = any(isinstance(finder, _StandIns) for finder in sys.meta_path)
     if installed or is_stand_in() or real_dcaf_installed():
         return
