@@ -26,6 +26,7 @@ from fakes.serving import free_port, wait_until_up
 from dcaf_cli.cli import run_cli
 from dcaf_cli.errors import DcafError, UsageError
 from dcaf_cli.server import entry
+from dcaf_cli.server.connections import SharedSocketLoop
 from dcaf_cli.server.entry import app_from_env, build_agent, shared_ledger
 from dcaf_cli.server.ledger import MemoryLedger, SqliteLedger
 from dcaf_cli.server.startup import check_port, run_uvicorn
@@ -201,6 +202,27 @@ def test_a_worker_failing_to_start_is_exit_1() -> None:
         run_uvicorn(supervisor)
     run_uvicorn(lambda: log.error("Exception in ASGI application"))  # not a failed start
     assert log.filters == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_several_workers_run_on_the_loop_that_spreads_connections(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, workers: int
+) -> None:
+    """What `serve` hands uvicorn (the two-worker server below runs it for real): the
+    loop that accepts one connection at a time, for several workers only."""
+    import uvicorn
+
+    given: dict[str, Any] = {}
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # serve() exports its settings
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # and the workers' ledger
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.update(options))
+    entry.serve("counter", entry.ServeOptions(port=free_port(), workers=workers))
+    if workers == 1:
+        assert "loop" not in given
+    else:
+        assert given["workers"] == 2
+        config = uvicorn.Config(entry.FACTORY, factory=True, loop=given["loop"])
+        assert config.get_loop_factory() is SharedSocketLoop
 
 
 # -- a real server with two workers -------------------------------------------------------

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cli_helpers import invoke
 from fakes.chat_client import chat, isolate, user
 from fakes.live_server import JSON_HEADERS, LiveServer, serving
@@ -480,8 +479,3 @@ def test_workers_sharing_a_socket_take_one_waiting_connection_at_a_time() -> Non
         for client in clients:
             client.close()
         listener.close()
-
-
-def test_the_server_runs_on_the_loop_that_shares_its_socket() -> None:
-    config = uvicorn.Config("dcaf_cli.server.entry:app_from_env", **uvicorn_options(Limits()))
-    assert config.get_loop_factory() is SharedSocketLoop

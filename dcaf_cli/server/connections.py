@@ -17,7 +17,9 @@ With `--workers N` the workers share one listening socket, and asyncio's loop ac
 every connection waiting on it each time it is ready: a client opening its connections
 at once (a pool, a load balancer, `wrk`) had them all taken by whichever worker woke
 first, and the other workers sat idle. `SharedSocketLoop` takes one per turn of the loop,
-so the workers split them, and a busy worker leaves more to an idle one.
+so the workers split them, and a busy worker leaves more to an idle one. It is for
+several workers only: accepting one at a time costs a lone worker about a quarter of its
+requests per second from clients that open a connection per request.
 
 `RepeatFilter` lets a log line through at most `burst` times per `window` seconds, then
 says once how many it held back: a flood of malformed requests logs a few lines a
@@ -167,6 +169,9 @@ def with_repeat_filter(base: dict[str, Any] = LOGGING_CONFIG) -> dict[str, Any]:
     return config
 
 
+SHARED_SOCKET_LOOP = f"{__name__}:SharedSocketLoop"  # uvicorn's `loop` for several workers
+
+
 def uvicorn_options(limits: Limits) -> dict[str, Any]:
     """The keyword arguments of `uvicorn.run` that carry `limits`: the httptools parser
     when it is installed (the server extra brings it; it parses a request in a fraction
@@ -177,7 +182,6 @@ def uvicorn_options(limits: Limits) -> dict[str, Any]:
         protocol = "dcaf_cli.server.fastparser:GuardedHttpToolsProtocol"
     return {
         "http": protocol,
-        "loop": f"{__name__}:SharedSocketLoop",
         "timeout_keep_alive": limits.keep_alive_seconds,
         "limit_concurrency": limits.connections,
         "h11_max_incomplete_event_size": 16 * 1024,  # headers larger than 16 KB: 400

@@ -42,7 +42,7 @@ from dcaf_cli.runtime.agent import AgentLike
 from dcaf_cli.runtime.compat import agent_notes
 from dcaf_cli.runtime.loader import DEFAULT_AGENT, load_agent
 from dcaf_cli.server.app import create_app
-from dcaf_cli.server.connections import uvicorn_options, with_repeat_filter
+from dcaf_cli.server.connections import SHARED_SOCKET_LOOP, uvicorn_options, with_repeat_filter
 from dcaf_cli.server.guard import AccessPolicy, hosts_for, is_loopback
 from dcaf_cli.server.ledger import Ledger, MemoryLedger, SqliteLedger
 from dcaf_cli.server.limits import DEFAULT_LIMITS, Limits
@@ -271,6 +271,7 @@ def serve(spec: str, options: ServeOptions, announce: Callable[[str], None] | No
             app = app_with(agent, options.limits, access)
             run_uvicorn(lambda: uvicorn.run(app, **run))
         else:
+            run["loop"] = SHARED_SOCKET_LOOP  # see connections: a burst spread over workers
             run_uvicorn(lambda: uvicorn.run(FACTORY, factory=True, workers=options.workers, **run))
 
 
