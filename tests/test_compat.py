@@ -286,3 +286,21 @@ def test_the_stand_ins_are_made_when_a_file_first_imports_dcaf() -> None:
         "dcaf.core.emit_update is not available in dcaf-cli: progress shows as the turn's "
         "tool calls; remove the call\n"
     )
+
+
+def test_a_dcaf_beside_the_file_does_not_take_the_stand_ins_place(tmp_path: Path) -> None:
+    """A folder named `dcaf` next to the agent file (or the file's own name) is not DCAF:
+    what to serve was decided before the file's folder went on the path."""
+    (tmp_path / "dcaf").mkdir()
+    (tmp_path / "dcaf" / "__init__.py").write_text("raise RuntimeError('not DCAF')\n")
+    agent_file = tmp_path / "agent.py"
+    agent_file.write_text(GUIDE_TOOLS + "\nagent = Agent(tools=[add_to_cart])\n")
+    script = textwrap.dedent(f"""
+        from dcaf_cli.runtime.loader import load_agent
+        print([t.name for t in load_agent({str(agent_file)!r}).tools])
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "['add_to_cart']\n"

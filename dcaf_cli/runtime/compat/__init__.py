@@ -41,13 +41,14 @@ def real_dcaf_installed() -> bool:
 
 
 def install() -> None:
-    """Serve DCAF's imports, unless the real `dcaf` is importable. The stand-in modules
-    are made when a file first imports one: an agent that never imports `dcaf` does not
-    pay for them (their message models take some 10 ms to build)."""
-    installed = any(isinstance(finder, _StandIns) for finder in sys.meta_path)
-    if installed or is_stand_in() or real_dcaf_installed():
-        return
-    sys.meta_path.append(_StandIns())
+    """Serve DCAF's imports, unless the real `dcaf` is importable now (decided here, before
+    a file's folder is on the path: a `dcaf` beside the file, or the file itself, does not
+    take DCAF's place). The stand-in modules are made when a file first imports one: an
+    agent that never imports `dcaf` does not pay for them (their message models take some
+    10 ms to build). Once made, they stay."""
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _StandIns)]
+    if is_stand_in() or not real_dcaf_installed():
+        sys.meta_path.insert(0, _StandIns())  # before the path: ahead of any other `dcaf`
 
 
 def _register(name: str, attrs: dict[str, Any]) -> ModuleType:
@@ -63,9 +64,9 @@ def _register(name: str, attrs: dict[str, Any]) -> ModuleType:
 
 
 class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """`dcaf` and every `dcaf.*` module, asked for after the installed packages: on the
-    first `import dcaf...`, every module of the table (see `names`); any other `dcaf.*`
-    module importable, but each name in it fails with one line."""
+    """`dcaf` and every `dcaf.*` module, when `install` found no real one: on the first
+    `import dcaf...`, every module of the table (see `names`); any other `dcaf.*` module
+    importable, but each name in it fails with one line."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
