@@ -302,15 +302,17 @@ def same(a: JSON, b: JSON) -> bool:
 
 def _same_encoding(a: object, b: object) -> bool:
     """Both encode to the same bytes with orjson, which writes `true`, `1`, `1.0` and
-    `-0.0` apart (so `==` would only repeat the work); False when orjson is missing or
-    cannot tell (nesting over its 254 levels, an integer over 64 bits, keys in another
-    order: the loop decides)."""
+    `-0.0` apart; False when orjson is missing or cannot tell (nesting over its 254
+    levels, an integer over 64 bits, keys in another order: the loop decides). orjson
+    writes NaN and infinities as `null`, so only an encoding with a `null` in it needs
+    `==` as well (which tells them from `None`, and NaN from itself, as the loop does)."""
     fast = fast_json()
     if fast is None or type(a) is not type(b):
         return False
     if isinstance(a, dict | list) and len(a) != len(b):  # type: ignore[arg-type]
         return False
     try:
-        return bool(fast.dumps(a) == fast.dumps(b))
+        encoded = fast.dumps(a)
+        return encoded == fast.dumps(b) and (b"null" not in encoded or bool(a == b))
     except Exception:
         return False
