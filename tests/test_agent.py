@@ -640,7 +640,7 @@ def test_counter_example_keeps_its_count_across_turns() -> None:
     assert second["data"]["session"] == {"call_count": 2, "last_message": "two"}
 
 
-def test_a_function_gets_the_session_as_session_not_in_its_messages() -> None:
+def test_a_function_with_a_session_parameter_does_not_get_it_in_its_messages_too() -> None:
     seen: list[list[dict[str, Any]]] = []
 
     def look(messages: list[dict[str, Any]], context: dict[str, Any], session: Session) -> str:
@@ -652,6 +652,13 @@ def test_a_function_gets_the_session_as_session_not_in_its_messages() -> None:
     response = FunctionAgent(look).run([message])
     assert response.text == "3"
     assert seen == [[{"role": "user", "content": "hi", "platform_context": {"tenant": "t1"}}]]
+
+    def old_style(messages: list[dict[str, Any]], context: dict[str, Any]) -> str:
+        seen.append(messages)  # no `session` parameter: its messages are the only way
+        return str(messages[-1]["data"]["session"]["count"])
+
+    assert FunctionAgent(old_style).run([message]).text == "3"
+    assert seen[-1][-1]["data"] == {"session": {"count": 3}}
 
 
 def test_an_agent_result_session_replaces_the_session() -> None:

@@ -249,7 +249,7 @@ class FunctionAgent(_LocalAgent):
         on_event: EventSink | None,
         options: TurnOptions | None,
     ) -> AgentResponse:
-        plain = [_function_view(m) for m in wire]
+        plain = [_function_view(m, with_session=not self.wants_session) for m in wire]
         approved = approved_calls(wire)
         if approved:  # as DCAF passes them; over HTTP only calls the server proposed
             context = {**context, "approved_tool_calls": approved}
@@ -279,13 +279,16 @@ class FunctionAgent(_LocalAgent):
         )
 
 
-def _function_view(message: WireMessage) -> dict[str, Any]:
+def _function_view(message: WireMessage, *, with_session: bool) -> dict[str, Any]:
     """A message as a custom function gets it: `role` and `content` always, as DCAF hands
-    them over; the rest when set, but not `data.session`: the session is the function's
-    `session` (a second copy of it would go stale as the function changes it, and making
-    one would cost as much as parsing it did)."""
+    them over; the rest when set. `data.session` only `with_session`, for a function
+    without a `session` parameter, which has no other way to read it: for the others the
+    session is `session` (a second copy would go stale as the function changes it, and
+    making one costs as much as parsing it did)."""
     view = {"role": message.role, "content": message.content}
-    view.update(message.model_dump(exclude_defaults=True, exclude=_NO_SESSION))
+    view.update(
+        message.model_dump(exclude_defaults=True, exclude=None if with_session else _NO_SESSION)
+    )
     if not view.get("data", True):  # it held the session only
         del view["data"]
     return view
