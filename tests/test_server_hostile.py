@@ -8,7 +8,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import socket
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -350,6 +352,19 @@ def _until_closed(sock: socket.socket) -> bytes:
     return answer
 
 
+def _one_response(sock: socket.socket) -> bytes:
+    """One whole response (its head and `Content-Length` bytes of body), read as it comes."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = re.search(rb"(?i)content-length: *(\d+)", head)
+    assert length is not None, head
+    while len(body) < int(length.group(1)):
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
 def test_headers_over_16_kb_are_refused() -> None:
     """httptools, which the server extra installs, is given the bound by our protocol; h11
     (without httptools) bounds only headers it has to buffer: see docs/protocol.md."""
@@ -370,6 +385,22 @@ def test_pipelined_requests_are_answered_then_the_idle_connection_is_closed(
     with _connect(slow_limits_url) as sock:
         sock.sendall(request * 3)
         assert _until_closed(sock).count(b"HTTP/1.1 200 OK") == 3
+
+
+def test_each_request_s_deadline_counts_from_the_answer_before_it() -> None:
+    """A kept-alive connection's second request may come a deadline after the first
+    answer, whenever the connection was made; an idle one is then closed at its deadline.
+    (Sleeps far from the 2 s deadline: a loaded machine cannot move either side of it.)"""
+    limits = Limits(header_seconds=2.0)
+    server = LiveServer(create_app(load_agent("shop"), limits=limits), **uvicorn_options(limits))
+    request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with _started(server), _connect(server.url) as sock:
+        time.sleep(1.2)
+        sock.sendall(request)
+        assert _one_response(sock).startswith(b"HTTP/1.1 200 OK")
+        time.sleep(1.2)  # 2.4 s after the connection was made, 1.2 s after the answer
+        sock.sendall(request)
+        assert _until_closed(sock).startswith(b"HTTP/1.1 200 OK")  # then closed when idle
 
 
 def test_a_client_trickling_a_body_gets_408(slow_limits_url: str) -> None:

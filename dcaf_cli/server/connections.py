@@ -57,7 +57,11 @@ class HeaderDeadline(asyncio.Protocol):
     header_seconds: ClassVar[float] = DEFAULT_LIMITS.header_seconds
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
-    _deadline: asyncio.TimerHandle | None = None
+    # One timer a connection, not one a request: arming and disarming only move `_due`
+    # (when the awaited headers are due; None when none are awaited), and the timer,
+    # when it fires early, waits for the rest.
+    _timer: asyncio.TimerHandle | None = None
+    _due: float | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -65,7 +69,10 @@ class HeaderDeadline(asyncio.Protocol):
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._due = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def _waiting(self) -> bool:
@@ -77,17 +84,20 @@ class HeaderDeadline(asyncio.Protocol):
             self._arm()
 
     def _arm(self) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(self.header_seconds, self._too_slow)
+        self._due = self.loop.time() + self.header_seconds
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._due, self._when_due)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._due = None
 
-    def _too_slow(self) -> None:
-        self._deadline = None
-        if self._waiting() and not self.transport.is_closing():
+    def _when_due(self) -> None:
+        self._timer = None
+        if self._due is None:
+            return
+        if self._due - self.loop.time() > 0.001:  # armed again since: wait for the rest
+            self._timer = self.loop.call_at(self._due, self._when_due)
+        elif self._waiting() and not self.transport.is_closing():
             self.transport.close()
 
 
